@@ -1,0 +1,46 @@
+# Two entry points that work on a fresh machine with Python >= 3.11 and git:
+#   make demo   - install bale in .venv and run a short end-to-end demo
+#   make test   - install bale, its test tools and a pinned dvc, then run lint and tests
+PYTHON ?= python3
+VENV := .venv
+DVC_VENV := .venv-dvc
+PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test lint venv test-venv dvc-venv bench bench-quick clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[all,test]'
+	touch $@
+
+$(DVC_VENV)/.installed: constraints.txt
+	$(PYTHON) -m venv $(DVC_VENV)
+	$(DVC_VENV)/bin/pip install $(PIP_FLAGS) 'dvc[s3,ssh]==3.67.1'
+	touch $@
+
+venv: $(VENV)/.installed
+test-venv: $(VENV)/.test-installed
+dvc-venv: $(DVC_VENV)/.installed
+
+demo: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
+
+lint: test-venv
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+test: test-venv dvc-venv lint
+	BALE_TEST_DVC="$(CURDIR)/$(DVC_VENV)/bin/dvc" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: test-venv dvc-venv
+	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
+
+bench-quick: test-venv dvc-venv
+	$(VENV)/bin/python -m benchmarks --quick --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
+
+clean:
+	rm -rf $(VENV) $(DVC_VENV) build src/*.egg-info

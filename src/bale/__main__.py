@@ -1,0 +1,3 @@
+from bale.cli.main import main
+
+raise SystemExit(main())

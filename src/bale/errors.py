@@ -1,0 +1,114 @@
+"""Every error bale reports to a person.
+
+`BaleError` is the root; the CLI prints its message on one line and exits 1.
+Subclasses carry the fields a caller may want and, where one fits, also
+subclass a builtin so API users can catch that.
+"""
+
+from __future__ import annotations
+
+
+class BaleError(Exception):
+    """A failure caused by input or state, told to the user in one line."""
+
+
+class UsageError(BaleError):
+    """The command line itself is wrong (exit status 2)."""
+
+
+class NotARepoError(BaleError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"'{path}' is not inside a bale/DVC repository; "
+            "run: bale init (or cd into a repository)"
+        )
+        self.path = path
+
+
+class ConfigError(BaleError):
+    """A config file or value is invalid."""
+
+
+class DvcFileError(BaleError):
+    """A `.dvc` file, `dvc.yaml` or `dvc.lock` cannot be read."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class ManifestError(BaleError):
+    """A `.dir` manifest is malformed or names an unsafe path."""
+
+    def __init__(self, oid: str, problem: str) -> None:
+        super().__init__(f"directory manifest {oid}: {problem}")
+        self.oid = oid
+
+
+class UnsafePathError(BaleError, ValueError):
+    """A path from untrusted input would escape the workspace."""
+
+
+class OutsideRepoError(BaleError):
+    def __init__(self, path: str, root: str) -> None:
+        super().__init__(f"'{path}' is outside the repository '{root}'")
+        self.path = path
+
+
+class TargetNotFoundError(BaleError, FileNotFoundError):
+    def __init__(self, path: str, hint: str = "") -> None:
+        msg = f"'{path}' does not exist"
+        super().__init__(msg + (f"; {hint}" if hint else ""))
+        self.path = path
+
+
+class OverlappingOutputError(BaleError):
+    """A new output would overlap one that is already tracked."""
+
+
+class GitTrackedError(BaleError):
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"'{path}' is already tracked by git; "
+            f"run: git rm -r --cached '{path}' and commit, then add it again"
+        )
+        self.path = path
+
+
+class ObjectMissingError(BaleError, FileNotFoundError):
+    """An object the command needs is in neither the cache nor the remote."""
+
+    def __init__(self, oid: str, path: str = "") -> None:
+        where = f" for '{path}'" if path else ""
+        super().__init__(
+            f"object {oid}{where} is not in the cache; run: bale fetch (or bale pull)"
+        )
+        self.oid = oid
+        self.path = path
+
+
+class ObjectCorruptError(BaleError):
+    """An object's bytes do not hash to its name."""
+
+    def __init__(self, oid: str, actual: str, where: str) -> None:
+        super().__init__(f"object {oid} in {where} is corrupt (its content hashes to {actual})")
+        self.oid = oid
+        self.actual = actual
+        self.where = where
+
+
+class CheckoutError(BaleError):
+    """Checkout would lose data or could not place some files."""
+
+
+class LockError(BaleError):
+    """Another bale or dvc process holds the repository lock."""
+
+
+class GitError(BaleError):
+    """The git command failed."""
+
+
+class RemoteError(BaleError):
+    """A remote is misconfigured or failed."""

@@ -1,0 +1,164 @@
+"""`.dvc` files: parse into records, dump back in DVC's key order.
+
+A rewrite keeps what bale does not manage (annotations, `meta`, import
+`deps`, unknown keys) and orders keys as DVC's `Output.dumpd` does, so a file
+DVC wrote and bale rewrote with the same data is byte-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import yaml
+
+from bale.errors import DvcFileError
+from bale.formats.manifest import DIR_SUFFIX, is_md5
+from bale.formats.yaml import dump_yaml, load_yaml
+
+MD5 = "md5"
+LEGACY_HASH = "md5-dos2unix"
+
+# DVC's dump order for an output entry (Output.dumpd + Meta.to_dict).
+_OUT_ORDER = (
+    "md5", "etag", "checksum", "size", "nfiles", "isexec", "version_id", "hash", "path",
+    "fs_config", "desc", "type", "labels", "meta", "cache", "metric", "plot", "persist",
+    "remote", "push", "files",
+)  # fmt: skip
+# Keys bale computes; everything else in an entry is carried through untouched.
+_MANAGED = frozenset({"md5", "size", "nfiles", "isexec", "hash", "path", "cache", "push", "remote"})
+_ROOT_ORDER = ("desc", "md5", "cmd", "wdir", "frozen", "deps", "outs", "always_changed", "meta")
+
+
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One output of a `.dvc` file; `path` is relative to the file's folder."""
+
+    path: str
+    oid: str | None = None
+    hash_name: str = MD5
+    size: int | None = None
+    nfiles: int | None = None
+    isexec: bool = False
+    cache: bool = True
+    push: bool = True
+    remote: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.oid is not None and self.oid.endswith(DIR_SUFFIX)
+
+    @property
+    def legacy(self) -> bool:
+        return self.hash_name == LEGACY_HASH
+
+    def with_hash(
+        self, oid: str, *, size: int, nfiles: int | None = None, isexec: bool = False
+    ) -> Out:
+        """The same output recorded with new content, hashed the DVC 3 way."""
+        return replace(self, oid=oid, hash_name=MD5, size=size, nfiles=nfiles, isexec=isexec)
+
+
+@dataclass(frozen=True, slots=True)
+class DvcFile:
+    """A whole `.dvc` file: its outputs plus every other root key, kept raw."""
+
+    outs: tuple[Out, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_import(self) -> bool:
+        return bool(self.extra.get("deps"))
+
+
+def _parse_out(item: Any, origin: str) -> Out:
+    if not isinstance(item, dict):
+        raise DvcFileError(origin, "each entry under 'outs' must be a mapping")
+    path = item.get("path")
+    if not isinstance(path, str) or not path:
+        raise DvcFileError(origin, "an output has no 'path'")
+    oid = item.get("md5")
+    if oid is not None:
+        base = oid[: -len(DIR_SUFFIX)] if isinstance(oid, str) and oid.endswith(DIR_SUFFIX) else oid
+        if not is_md5(base):
+            raise DvcFileError(origin, f"output '{path}' has a malformed md5 {oid!r}")
+    hash_name = item.get("hash", LEGACY_HASH if oid is not None else MD5)
+    if hash_name not in (MD5, LEGACY_HASH):
+        raise DvcFileError(origin, f"output '{path}' has unsupported hash {hash_name!r}")
+    size = item.get("size")
+    nfiles = item.get("nfiles")
+    for key, value in (("size", size), ("nfiles", nfiles)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise DvcFileError(origin, f"output '{path}' has a malformed {key} {value!r}")
+    return Out(
+        path=path,
+        oid=oid,
+        hash_name=hash_name,
+        size=size,
+        nfiles=nfiles,
+        isexec=bool(item.get("isexec", False)),
+        cache=item.get("cache", True) is not False,
+        push=item.get("push", True) is not False,
+        remote=item.get("remote"),
+        extra={k: v for k, v in item.items() if k not in _MANAGED},
+    )
+
+
+def parse_dvcfile(text: str, *, origin: str) -> DvcFile:
+    """Parse `.dvc` text; `origin` names the file in errors.
+
+    Raises:
+        DvcFileError: not YAML, not a mapping, or an output is malformed.
+    """
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise DvcFileError(origin, f"not valid YAML{where}; fix or restore it") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DvcFileError(origin, "expected a mapping with 'outs'")
+    outs = data.get("outs") or []
+    if not isinstance(outs, list):
+        raise DvcFileError(origin, "'outs' must be a list")
+    return DvcFile(
+        outs=tuple(_parse_out(item, origin) for item in outs),
+        extra={k: v for k, v in data.items() if k != "outs"},
+    )
+
+
+def out_to_dict(out: Out) -> dict[str, Any]:
+    """An output as DVC would dump it, unknown keys kept."""
+    values: dict[str, Any] = dict(out.extra)
+    if out.oid is not None:
+        values["md5"] = out.oid
+    if out.size is not None:
+        values["size"] = out.size
+    if out.nfiles is not None:
+        values["nfiles"] = out.nfiles
+    if out.isexec:
+        values["isexec"] = True
+    if out.hash_name != LEGACY_HASH:
+        values["hash"] = out.hash_name
+    values["path"] = out.path
+    if not out.cache:
+        values["cache"] = False
+    if out.remote:
+        values["remote"] = out.remote
+    if not out.push:
+        values["push"] = False
+    ordered = {k: values[k] for k in _OUT_ORDER if k in values}
+    ordered.update((k, v) for k, v in values.items() if k not in ordered)
+    return ordered
+
+
+def dump_dvcfile(dvcfile: DvcFile) -> str:
+    root: dict[str, Any] = dict(dvcfile.extra)
+    root["outs"] = [out_to_dict(out) for out in dvcfile.outs]
+    ordered = {k: root[k] for k in _ROOT_ORDER if k in root and root[k] not in (None, [], {})}
+    ordered.update((k, v) for k, v in root.items() if k not in _ROOT_ORDER)
+    return dump_yaml(ordered)

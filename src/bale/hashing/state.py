@@ -1,0 +1,90 @@
+"""The state database: what bale already knows about files it has hashed.
+
+Keyed by path relative to the repository root, so a moved or copied clone
+keeps its state. Rows are read and written in batches: one query per tree,
+one transaction per command.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+
+from bale.hashing.walk import FileEntry
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, ino INTEGER, mtime INTEGER, size INTEGER,
+    md5 TEXT, d2u TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trees (
+    path TEXT PRIMARY KEY, sig TEXT, oid TEXT, size INTEGER, nfiles INTEGER
+) WITHOUT ROWID;
+"""
+
+# (ino, mtime_ns, size, md5, d2u) per relpath
+Known = dict[str, tuple[int, int, int, str | None, str | None]]
+
+
+class StateDB:
+    """A small sqlite file; safe to delete at any time (it is only a cache)."""
+
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError:
+            # A corrupt cache is rebuilt, never trusted.
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        return db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def files_under(self, prefix: str) -> Known:
+        """Known files whose path is `prefix` itself or lies under `prefix/`."""
+        rows = self._db.execute(
+            "SELECT path, ino, mtime, size, md5, d2u FROM files "
+            "WHERE path = ? OR (path > ? AND path < ?)",
+            (prefix, prefix + "/", prefix + "0"),
+        )
+        return {row[0]: row[1:] for row in rows}
+
+    def lookup(self, path: str) -> tuple[int, int, int, str | None, str | None] | None:
+        row = self._db.execute(
+            "SELECT ino, mtime, size, md5, d2u FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return row
+
+    def record_files(
+        self, rows: Iterable[tuple[str, FileEntry, str | None, str | None]]
+    ) -> None:
+        """Remember (path, entry, md5, d2u) rows in one transaction."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                ((p, e.ino, e.mtime_ns, e.size, md5, d2u) for p, e, md5, d2u in rows),
+            )
+
+    def tree(self, path: str) -> tuple[str, str, int, int] | None:
+        """(signature, oid, size, nfiles) last computed for a folder."""
+        return self._db.execute(
+            "SELECT sig, oid, size, nfiles FROM trees WHERE path = ?", (path,)
+        ).fetchone()
+
+    def record_tree(self, path: str, sig: str, oid: str, size: int, nfiles: int) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)", (path, sig, oid, size, nfiles)
+            )

@@ -1,0 +1,102 @@
+"""Walking a directory once: one scandir per folder, one stat per file."""
+
+from __future__ import annotations
+
+import os
+import stat as st
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from bale.errors import UnsafePathError
+
+# Folders never part of a dataset: version control and repository metadata.
+SKIP_DIRS = frozenset({".git", ".hg", ".dvc"})
+
+# Given a folder's path relative to the walk root, a predicate over
+# (name, is_dir) telling what to ignore there, or None when nothing is.
+IgnoreFor = Callable[[str], Callable[[str, bool], bool] | None]
+
+
+class FileEntry(NamedTuple):
+    relpath: str
+    ino: int
+    mtime_ns: int
+    size: int
+    isexec: bool
+
+
+def is_exec(mode: int) -> bool:
+    return bool(mode & (st.S_IXUSR | st.S_IXGRP | st.S_IXOTH))
+
+
+def _inside(path: str, roots: Iterable[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def walk_files(
+    root: str,
+    *,
+    ignore_for: IgnoreFor | None = None,
+    link_roots: tuple[str, ...] = (),
+) -> list[FileEntry]:
+    """List every file under `root` (relpaths posix, unsorted).
+
+    Symlinks are followed when their target lies inside one of `link_roots`
+    (the repository and its cache); any other symlink is refused.
+
+    Raises:
+        UnsafePathError: a symlink points outside `link_roots`.
+    """
+    files: list[FileEntry] = []
+    append = files.append
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        prefix = rel + "/" if rel else ""
+        ignored = ignore_for(rel) if ignore_for else None
+        with os.scandir(os.path.join(root, rel) if rel else root) as it:
+            for entry in it:
+                name = entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if name in SKIP_DIRS or (ignored and ignored(name, True)):
+                        continue
+                    stack.append(prefix + name)
+                    continue
+                if name == ".dvcignore" or (ignored and ignored(name, False)):
+                    continue
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not _inside(target, link_roots):
+                        raise UnsafePathError(
+                            f"'{entry.path}' is a symlink to '{target}', outside the "
+                            "repository; replace it with the file itself"
+                        )
+                    sres = os.stat(target)
+                    if st.S_ISDIR(sres.st_mode):
+                        stack.append(prefix + name)
+                        continue
+                else:
+                    sres = entry.stat(follow_symlinks=False)
+                if not st.S_ISREG(sres.st_mode):
+                    continue
+                append(
+                    FileEntry(
+                        prefix + name,
+                        sres.st_ino,
+                        sres.st_mtime_ns,
+                        sres.st_size,
+                        is_exec(sres.st_mode),
+                    )
+                )
+    return files
+
+
+def stat_file(path: str) -> FileEntry | None:
+    """The entry for one file, or None if it does not exist."""
+    try:
+        sres = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return FileEntry(
+        os.path.basename(path), sres.st_ino, sres.st_mtime_ns, sres.st_size, is_exec(sres.st_mode)
+    )

@@ -1,0 +1,7 @@
+"""The content-addressed object store: layout, atomic insertion, links.
+
+Terms: an *oid* is an object's name, an md5 hex digest, with `.dir` appended
+for directory manifests. The DVC 3 layout keeps objects under `files/md5/`;
+the legacy 2.x layout (dos2unix md5) keeps them at the root. Imports
+`hashing`, `formats` and `errors`.
+"""
