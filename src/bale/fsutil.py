@@ -1,0 +1,45 @@
+"""Small filesystem helpers every layer uses: atomic writes and temp names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+
+
+def tmp_name(path: str) -> str:
+    """A unique temporary name beside `path`; never a valid object name."""
+    return f"{path}.{secrets.token_hex(6)}.tmp"
+
+
+def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool = True) -> None:
+    """Replace `path` with `data` so readers see the old or the new file, never half."""
+    tmp = tmp_name(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def remove_file(path: str) -> None:
+    """Remove a file even if it is read-only; a missing file is fine."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        os.chmod(path, 0o644)
+        os.unlink(path)

@@ -1,0 +1,139 @@
+"""The local object store (the cache): verified, atomic, read-only objects."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable
+
+from bale.errors import ObjectCorruptError
+from bale.fsutil import remove_file, tmp_name
+from bale.hashing.md5 import CHUNK, d2u_bytes_update
+from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
+
+OBJECT_MODE = 0o444  # DVC's CACHE_MODE; a 0444 object is trusted without re-hashing
+SMALL = 4 << 20  # files up to this size are read whole
+
+
+class ObjectStore:
+    """Objects under `root` in DVC's cache layout (3.x, legacy 2.x readable)."""
+
+    def __init__(self, root: str, *, shared: bool = False) -> None:
+        self.root = root
+        self.shared = shared
+        self._made_dirs: set[str] = set()
+
+    def path(self, oid: str, *, legacy: bool = False) -> str:
+        return os.path.join(self.root, oid_relpath(oid, legacy=legacy))
+
+    def exists(self, oid: str, *, legacy: bool = False) -> bool:
+        return os.path.exists(self.path(oid, legacy=legacy))
+
+    def oids(self, *, legacy: bool = False) -> set[str]:
+        """Every object present, by listing the 256 prefix folders (no stat)."""
+        base = self.root if legacy else os.path.join(self.root, FILES_DIR)
+        found: set[str] = set()
+        try:
+            prefixes = [e.name for e in os.scandir(base) if e.is_dir() and len(e.name) == 2]
+        except FileNotFoundError:
+            return found
+        for prefix in prefixes:
+            with os.scandir(os.path.join(base, prefix)) as it:
+                for entry in it:
+                    oid = oid_from_parts(prefix, entry.name)
+                    if oid:
+                        found.add(oid)
+        return found
+
+    def _dir_for(self, dest: str) -> None:
+        parent = os.path.dirname(dest)
+        if parent not in self._made_dirs:
+            os.makedirs(parent, exist_ok=True)
+            self._made_dirs.add(parent)
+
+    def _finish(self, tmp: str, dest: str) -> None:
+        os.chmod(tmp, OBJECT_MODE)
+        os.replace(tmp, dest)
+
+    def add_bytes(self, oid: str, data: bytes, *, legacy: bool = False) -> None:
+        """Store `data`, already hashed by the caller to `oid`."""
+        dest = self.path(oid, legacy=legacy)
+        self._dir_for(dest)
+        tmp = tmp_name(dest)
+        try:
+            with open(tmp, "xb") as fobj:
+                fobj.write(data)
+            self._finish(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def add_file(self, src: str, *, legacy: bool = False, expected: str | None = None) -> str:
+        """Copy `src` in, hashing what is written; return its oid.
+
+        The copy is renamed under its name only once its hash is known, so a
+        crash leaves at most a temporary file. With `expected`, a mismatch
+        raises and stores nothing.
+
+        Raises:
+            ObjectCorruptError: the content does not hash to `expected`.
+        """
+        tmp = tmp_name(os.path.join(self.root, "tmp-object"))
+        os.makedirs(self.root, exist_ok=True)
+        hasher = hashlib.md5(usedforsecurity=False)
+        try:
+            with open(src, "rb") as fin, open(tmp, "xb") as fout:
+                while chunk := fin.read(CHUNK):
+                    if legacy:
+                        d2u_bytes_update(hasher, chunk)
+                    else:
+                        hasher.update(chunk)
+                    fout.write(chunk)
+            oid = hasher.hexdigest()
+            if expected is not None and oid != expected:
+                raise ObjectCorruptError(expected, oid, src)
+            dest = self.path(oid, legacy=legacy)
+            self._dir_for(dest)
+            self._finish(tmp, dest)
+            return oid
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def read_bytes(self, oid: str, *, legacy: bool = False) -> bytes:
+        with open(self.path(oid, legacy=legacy), "rb") as fobj:
+            return fobj.read()
+
+    def verify(self, oid: str, *, legacy: bool = False) -> str:
+        """Re-hash an object; return the md5 its content has."""
+        from bale.formats.manifest import DIR_SUFFIX
+
+        hasher = hashlib.md5(usedforsecurity=False)
+        # .dir manifests are hashed as written; only file objects get dos2unix.
+        d2u = legacy and not oid.endswith(DIR_SUFFIX)
+        with open(self.path(oid, legacy=legacy), "rb") as fobj:
+            while chunk := fobj.read(CHUNK):
+                if d2u:
+                    d2u_bytes_update(hasher, chunk)
+                else:
+                    hasher.update(chunk)
+        digest = hasher.hexdigest()
+        return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest
+
+    def remove(self, oids: Iterable[str], *, legacy: bool = False) -> None:
+        for oid in oids:
+            remove_file(self.path(oid, legacy=legacy))
+
+    def clean_tmp(self) -> None:
+        """Drop temporary files a killed process left (never an object)."""
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                if name.endswith(".tmp"):
+                    remove_file(os.path.join(dirpath, name))
+
+    def copy_out(self, oid: str, dest: str, *, legacy: bool = False) -> None:
+        shutil.copyfile(self.path(oid, legacy=legacy), dest)
