@@ -1,0 +1,94 @@
+"""Shared fixtures: run the real `bale` and `git` in temporary repositories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.fixtures.servers"]
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "bale tests",
+    "GIT_AUTHOR_EMAIL": "tests@bale.invalid",
+    "GIT_COMMITTER_NAME": "bale tests",
+    "GIT_COMMITTER_EMAIL": "tests@bale.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep tests off the user's global git and bale/dvc config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / ".config" / "dvc"))
+    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "system-dvc"))
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+Run = Callable[..., subprocess.CompletedProcess]
+
+
+def _runner(argv0: list[str]) -> Run:
+    def run(*args: str, cwd: os.PathLike | str, ok: bool | None = True, **kw) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [*argv0, *map(str, args)], cwd=cwd, capture_output=True, text=True, **kw
+        )
+        if ok is True and proc.returncode != 0:
+            raise AssertionError(
+                f"{' '.join([*argv0, *map(str, args)])} failed ({proc.returncode}):\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
+        if ok is False and proc.returncode == 0:
+            raise AssertionError(f"{args} unexpectedly succeeded:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    return run
+
+
+@pytest.fixture
+def bale() -> Run:
+    """Run the `bale` command (the installed console script, or -m bale)."""
+    exe = shutil.which("bale", path=os.path.dirname(sys.executable))
+    return _runner([exe] if exe else [sys.executable, "-m", "bale"])
+
+
+@pytest.fixture
+def git() -> Run:
+    return _runner(["git"])
+
+
+@pytest.fixture(scope="session")
+def dvc_exe() -> str:
+    """The real dvc, installed in its own virtualenv by `make test`."""
+    exe = os.environ.get("BALE_TEST_DVC") or str(
+        Path(__file__).resolve().parent.parent / ".venv-dvc" / "bin" / "dvc"
+    )
+    if not os.path.exists(exe):
+        pytest.fail(f"dvc not found at {exe}; run: make dvc-venv (make test does it)")
+    return exe
+
+
+@pytest.fixture
+def dvc(dvc_exe: str) -> Run:
+    return _runner([dvc_exe])
+
+
+@pytest.fixture
+def repo(tmp_path: Path, git: Run, bale: Run) -> Path:
+    """An empty git repository with `bale init` done and committed."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", cwd=root)
+    git("commit", "-qm", "init", cwd=root)
+    return root
