@@ -81,9 +81,7 @@ class ObjectMissingError(BaleError, FileNotFoundError):
 
     def __init__(self, oid: str, path: str = "") -> None:
         where = f" for '{path}'" if path else ""
-        super().__init__(
-            f"object {oid}{where} is not in the cache; run: bale fetch (or bale pull)"
-        )
+        super().__init__(f"object {oid}{where} is not in the cache; run: bale fetch (or bale pull)")
         self.oid = oid
         self.path = path
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+
 class _Resolver12(yaml.resolver.BaseResolver):
     """The YAML 1.2 core schema, which ruamel.yaml uses when dumping."""
 
@@ -42,9 +43,7 @@ _Resolver12.add_implicit_resolver(
     re.compile(r"^(?:~|null|Null|NULL|)$"),
     ["~", "n", "N", ""],
 )
-_Resolver12.add_implicit_resolver(
-    "tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"]
-)
+_Resolver12.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
 try:
@@ -72,7 +71,7 @@ class _Loader(_Parser, yaml.constructor.SafeConstructor, _Resolver12):
 
 def load_yaml(text: str) -> Any:
     """Parse YAML text; raises yaml.YAMLError on malformed input."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=_Loader)
 
 
 class _Dumper(

@@ -67,9 +67,7 @@ class StateDB:
         ).fetchone()
         return row
 
-    def record_files(
-        self, rows: Iterable[tuple[str, FileEntry, str | None, str | None]]
-    ) -> None:
+    def record_files(self, rows: Iterable[tuple[str, FileEntry, str | None, str | None]]) -> None:
         """Remember (path, entry, md5, d2u) rows in one transaction."""
         with self._db:
             self._db.executemany(
@@ -86,5 +84,6 @@ class StateDB:
     def record_tree(self, path: str, sig: str, oid: str, size: int, nfiles: int) -> None:
         with self._db:
             self._db.execute(
-                "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)", (path, sig, oid, size, nfiles)
+                "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
+                (path, sig, oid, size, nfiles),
             )

@@ -1,0 +1,92 @@
+"""Entry point: dispatch to the one command module needed, report errors."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# command -> (module, one-line help); modules are imported only when run.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("bale.cli.repo_cmds", "Create a repository (.dvc/) in this git repository."),
+    "config": ("bale.cli.repo_cmds", "Get or set config options."),
+    "doctor": ("bale.cli.repo_cmds", "Show versions, repository, cache and remotes."),
+    "add": ("bale.cli.data_cmds", "Track files or folders."),
+    "status": ("bale.cli.data_cmds", "Show changes against the .dvc files."),
+    "checkout": ("bale.cli.data_cmds", "Make the workspace match the .dvc files."),
+    "commit": ("bale.cli.data_cmds", "Record changes of tracked outputs."),
+    "remove": ("bale.cli.data_cmds", "Stop tracking outputs (delete their .dvc files)."),
+    "move": ("bale.cli.data_cmds", "Rename a tracked output and its .dvc file."),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: bale [-h] [--version] COMMAND [ARGS]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, (_, text) in COMMANDS.items()]
+    lines += ["", "Run 'bale COMMAND -h' for a command's options."]
+    return "\n".join(lines)
+
+
+def common_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    group.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("--version", "-V"):
+        from bale import __version__
+
+        print(__version__)
+        return 0
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    name = argv[0]
+    if name not in COMMANDS:
+        print(f"ERROR: unknown command '{name}'\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    parser = argparse.ArgumentParser(prog=f"bale {name}", description=COMMANDS[name][1])
+    common_flags(parser)
+    module.configure(name, parser)
+    args = parser.parse_args(argv[1:])
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bale.errors import BaleError, UsageError
+
+    try:
+        return args.func(args) or 0
+    except UsageError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    except BaleError as exc:
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ERROR: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        # Disk full, permission denied and the like: a person can act on these.
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
+        where = f": '{exc.filename}'" if exc.filename else ""
+        print(f"ERROR: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
+    finally:
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os._exit(main())

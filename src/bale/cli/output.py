@@ -1,0 +1,43 @@
+"""Printing helpers shared by commands: progress bars and summaries."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class BarProgress:
+    """A rich progress bar on stderr, drawn only on a terminal."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, desc: str, total: int | None) -> None:
+        from rich.progress import Progress
+
+        self.done()
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(desc, total=total)
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def done(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def progress_for(args: Any) -> Any:
+    from bale.progress import NO_PROGRESS
+
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return NO_PROGRESS
+    return BarProgress()
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

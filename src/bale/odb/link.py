@@ -1,0 +1,110 @@
+"""Placing cache objects in the workspace: reflink, hardlink, symlink or copy.
+
+Each placement goes to a temporary name beside the destination and is renamed
+over it, so a killed checkout leaves either the old file or the new one. A
+link type that fails once (another filesystem, no support) is not tried again
+in the same run: DVC's cost of trying a reflink for every file is avoided.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+
+from bale.fsutil import tmp_name
+
+FICLONE = 0x40049409  # linux/fs.h
+_UNSUPPORTED = {
+    errno.EXDEV,
+    errno.EPERM,
+    errno.EOPNOTSUPP,
+    errno.ENOTSUP,
+    errno.EINVAL,
+    errno.ENOTTY,
+    errno.EMLINK,
+}
+
+
+def _reflink(src: str, tmp: str) -> None:
+    with open(src, "rb") as fin:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            fcntl.ioctl(fd, FICLONE, fin.fileno())
+        finally:
+            os.close(fd)
+
+
+def _copy(src: str, tmp: str) -> None:
+    with open(src, "rb") as fin:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            size = os.fstat(fin.fileno()).st_size
+            if size <= 1 << 20:
+                data = fin.read()
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            else:
+                offset = 0
+                while offset < size:
+                    sent = os.sendfile(fd, fin.fileno(), offset, size - offset)
+                    if sent == 0:
+                        break
+                    offset += sent
+        finally:
+            os.close(fd)
+
+
+def _hardlink(src: str, tmp: str) -> None:
+    os.link(src, tmp)
+
+
+def _symlink(src: str, tmp: str) -> None:
+    os.symlink(os.path.abspath(src), tmp)
+
+
+_MAKERS = {"reflink": _reflink, "copy": _copy, "hardlink": _hardlink, "symlink": _symlink}
+
+
+class Linker:
+    """Places files with the first link type that works, in preference order."""
+
+    def __init__(self, link_types: tuple[str, ...]) -> None:
+        self.link_types = list(link_types)
+
+    def place(self, src: str, dest: str, *, isexec: bool = False) -> os.stat_result:
+        """Put the object `src` at `dest` (replacing it); return dest's stat."""
+        for link_type in list(self.link_types):
+            tmp = tmp_name(dest)
+            try:
+                _MAKERS[link_type](src, tmp)
+                if isexec and link_type in ("copy", "reflink"):
+                    os.chmod(tmp, 0o755 & ~_umask())
+                os.replace(tmp, dest)
+                return os.stat(dest)
+            except OSError as exc:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                if exc.errno in _UNSUPPORTED and len(self.link_types) > 1:
+                    with contextlib.suppress(ValueError):  # another thread was first
+                        self.link_types.remove(link_type)
+                    continue
+                raise
+        raise OSError(errno.ENOTSUP, f"no link type in cache.type works for '{dest}'")
+
+    @property
+    def is_copy(self) -> bool:
+        return self.link_types[0] in ("copy", "reflink")
+
+
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0)
+        os.umask(_UMASK)
+    return _UMASK

@@ -1,0 +1,63 @@
+"""git through the `git` command: what users have, honouring their setup."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+
+from bale.errors import GitError
+
+
+def find_git_root(start: str) -> str | None:
+    path = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(path, ".git")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+class Git:
+    """A git work tree."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def run(self, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
+        try:
+            proc = subprocess.run(
+                ["git", *args], cwd=self.root, capture_output=True, input=input, check=False
+            )
+        except FileNotFoundError as exc:
+            raise GitError("git is not installed; install git or run: bale init --no-scm") from exc
+        if check and proc.returncode != 0:
+            msg = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}")
+        return proc.stdout
+
+    def tracked(self, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` (or files under them) git tracks; returns the given paths."""
+        if not paths:
+            return set()
+        out = self.run("ls-files", "-z", "--", *paths)
+        files = [os.path.join(self.root, p) for p in out.decode().split("\0") if p]
+        found = set()
+        for path in paths:
+            absolute = os.path.abspath(path)
+            if any(f == absolute or f.startswith(absolute + os.sep) for f in files):
+                found.add(path)
+        return found
+
+    def is_ignored(self, path: str) -> bool:
+        proc = subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", path], cwd=self.root, capture_output=True
+        )
+        return proc.returncode == 0
+
+    def add(self, paths: Sequence[str]) -> None:
+        existing = [p for p in paths if os.path.exists(p)]
+        if existing:
+            self.run("add", "--", *existing)

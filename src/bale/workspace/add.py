@@ -1,0 +1,233 @@
+"""`add`: start tracking files and folders, or record new content for them."""
+
+from __future__ import annotations
+
+import glob as globlib
+import os
+import posixpath
+import shutil
+from dataclasses import dataclass, replace
+
+from bale.errors import (
+    BaleError,
+    GitTrackedError,
+    OutsideRepoError,
+    OverlappingOutputError,
+    TargetNotFoundError,
+    UnsafePathError,
+)
+from bale.formats.dvcfile import DvcFile, Out
+from bale.formats.manifest import dump_manifest, manifest_oid
+from bale.hashing.walk import stat_file
+from bale.workspace import gitignore
+from bale.workspace.checkout import place_output
+from bale.workspace.context import Workspace
+from bale.workspace.index import (
+    DVCFILE_SUFFIX,
+    Tracked,
+    all_tracked,
+    load_dvcfile,
+    save_dvcfile,
+)
+from bale.workspace.save import save_path
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    dvcfile: str
+    out: str
+
+
+def _expand(targets: list[str], use_glob: bool) -> list[str]:
+    if not use_glob:
+        return targets
+    expanded: list[str] = []
+    for target in targets:
+        matches = sorted(globlib.glob(target, recursive=True))
+        if not matches:
+            raise TargetNotFoundError(target, "the pattern matches nothing")
+        expanded.extend(matches)
+    return expanded
+
+
+def _check_target(ws: Workspace, target: str) -> str:
+    """The target's path relative to the root, after every refusal check."""
+    repo = ws.repo
+    rel = repo.rel(target)
+    path = repo.abs(rel)
+    if rel == "" or rel == ".dvc" or rel.startswith(".dvc/") or rel.split("/")[0] == ".git":
+        raise BaleError(f"'{target}' cannot be tracked: it is the repository or its metadata")
+    if os.path.islink(path):
+        real = os.path.realpath(path)
+        if not any(real == r or real.startswith(r + os.sep) for r in ws.link_roots):
+            raise UnsafePathError(
+                f"'{target}' is a symlink to '{real}', outside the repository; "
+                "add the data itself (or use -o to copy it in)"
+            )
+    if not os.path.lexists(path):
+        raise TargetNotFoundError(target)
+    if not os.path.isdir(path) and not os.path.isfile(path):
+        raise BaleError(f"'{target}' is neither a file nor a folder")
+    if not os.access(path, os.R_OK) or (os.path.isdir(path) and not os.access(path, os.X_OK)):
+        raise BaleError(f"'{target}' is not readable; fix its permissions")
+    if rel.endswith(DVCFILE_SUFFIX):
+        raise BaleError(f"'{target}' is a .dvc file; add the data it describes instead")
+    return rel
+
+
+def add(
+    ws: Workspace,
+    targets: list[str],
+    *,
+    out: str | None = None,
+    no_commit: bool = False,
+    use_glob: bool = False,
+) -> list[Added]:
+    """Track each target: store it in the cache, write `TARGET.dvc` and the
+    `.gitignore` entry, and stage both when `core.autostage` is set.
+
+    Raises:
+        BaleError: a target is missing, outside the repository, tracked by
+            git, overlaps an output, or is an unsafe symlink. Nothing is
+            written for any target when one fails these checks.
+    """
+    repo = ws.repo
+    targets = _expand(targets, use_glob)
+    if out is not None:
+        if len(targets) != 1:
+            raise BaleError("-o/--out takes exactly one target")
+        targets = [_copy_in(ws, targets[0], out)]
+    rels = [_check_target(ws, t) for t in targets]
+    tracked = all_tracked(repo)
+    plans: list[tuple[str, Tracked | None]] = []
+    granular: list[tuple[str, Tracked]] = []
+    for target, rel in zip(targets, rels, strict=True):
+        owner = _owner(tracked, rel)
+        if owner is not None and owner.rel != rel:
+            granular.append((rel, owner))
+            continue
+        inside = [t for t in tracked if t.rel.startswith(rel + "/")]
+        if inside:
+            raise OverlappingOutputError(
+                f"'{target}' contains '{inside[0].rel}', which {inside[0].dvcfile} already "
+                f"tracks; run: bale remove {inside[0].dvcfile} first, or add the other path"
+            )
+        if owner is not None and owner.dvcfile != rel + DVCFILE_SUFFIX:
+            raise OverlappingOutputError(
+                f"'{target}' is already an output of {owner.dvcfile}; use bale commit"
+            )
+        plans.append((rel, owner))
+    if repo.git is not None:
+        in_git = repo.git.tracked([repo.abs(rel) for rel, _ in plans])
+        if in_git:
+            raise GitTrackedError(repo.rel(sorted(in_git)[0]))
+
+    touched: list[str] = []
+    added: list[Added] = []
+    for rel, owner in plans:
+        added.append(_add_one(ws, rel, owner, no_commit=no_commit, touched=touched))
+    for rel, owner in granular:
+        added.append(_add_granular(ws, rel, owner, touched=touched))
+    if repo.git is not None and repo.config.get_bool("core", "autostage"):
+        repo.git.add(touched)
+    return added
+
+
+def _owner(tracked: list[Tracked], rel: str) -> Tracked | None:
+    for t in tracked:
+        if rel == t.rel or rel.startswith(t.rel + "/"):
+            return t
+    return None
+
+
+def _add_one(
+    ws: Workspace, rel: str, owner: Tracked | None, *, no_commit: bool, touched: list[str]
+) -> Added:
+    repo = ws.repo
+    dvcfile_rel = rel + DVCFILE_SUFFIX
+    saved = save_path(ws, rel, commit=not no_commit)
+    base = Out(path=posixpath.basename(rel))
+    old = load_dvcfile(repo, dvcfile_rel) if os.path.exists(repo.abs(dvcfile_rel)) else None
+    if owner is not None:
+        base = owner.out
+    out = base.with_hash(saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec)
+    if old is not None and owner is not None:
+        outs = list(old.outs)
+        outs[owner.index] = out
+        dvcfile = replace(old, outs=tuple(outs))
+    else:
+        dvcfile = DvcFile(outs=(out,))
+    if not no_commit and not ws.linker.is_copy:
+        place_output(ws, Tracked(dvcfile_rel, out, 0), relink=True)
+    save_dvcfile(repo, dvcfile_rel, dvcfile)
+    touched.append(repo.abs(dvcfile_rel))
+    if repo.git is not None:
+        written = gitignore.ignore(repo.git, repo.abs(rel))
+        if written:
+            touched.append(written)
+    return Added(dvcfile_rel, rel)
+
+
+def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]) -> Added:
+    """Add or update one path inside a tracked folder, editing its manifest only."""
+    repo = ws.repo
+    if owner.out.oid is None or not owner.out.is_dir:
+        raise BaleError(f"'{rel}' is inside '{owner.rel}', which is not a tracked folder")
+    entries = dict(ws.manifest(owner.out))
+    sub = rel[len(owner.rel) + 1 :]
+    path = repo.abs(rel)
+    for key in [k for k in entries if k == sub or k.startswith(sub + "/")]:
+        del entries[key]
+    if os.path.isdir(path):
+        listing = ws.listing(rel)
+        for entry in listing:
+            entries[f"{sub}/{entry.relpath}"] = save_path(ws, f"{rel}/{entry.relpath}").oid
+    else:
+        entries[sub] = save_path(ws, rel).oid
+    manifest = dump_manifest(entries.items())
+    oid = manifest_oid(manifest)
+    if not ws.store.exists(oid):
+        ws.store.add_bytes(oid, manifest)
+    size = owner.out.size
+    if size is not None:
+        size = _sum_sizes(ws, owner.rel, entries)
+    out = owner.out.with_hash(oid, size=size or 0, nfiles=len(entries))
+    dvcfile = load_dvcfile(repo, owner.dvcfile)
+    outs = list(dvcfile.outs)
+    outs[owner.index] = out
+    save_dvcfile(repo, owner.dvcfile, replace(dvcfile, outs=tuple(outs)))
+    touched.append(repo.abs(owner.dvcfile))
+    return Added(owner.dvcfile, rel)
+
+
+def _sum_sizes(ws: Workspace, root_rel: str, entries: dict[str, str]) -> int:
+    """Total size, from the workspace where present, else from the cache."""
+    total = 0
+    for relpath, md5 in entries.items():
+        entry = stat_file(ws.repo.abs(f"{root_rel}/{relpath}"))
+        if entry is None:
+            entry = stat_file(ws.store.path(md5))
+        total += entry.size if entry else 0
+    return total
+
+
+def _copy_in(ws: Workspace, source: str, out: str) -> str:
+    """`add SOURCE -o OUT`: copy SOURCE (possibly outside the repo) to OUT."""
+    repo = ws.repo
+    if not os.path.exists(source):
+        raise TargetNotFoundError(source)
+    try:
+        rel = repo.rel(out)
+    except OutsideRepoError as exc:
+        raise OutsideRepoError(out, repo.root) from exc
+    dest = repo.abs(rel)
+    if os.path.exists(dest):
+        raise BaleError(f"'{out}' already exists; remove it or choose another -o path")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    tmp = dest + ".bale-copying"
+    if os.path.isdir(source):
+        shutil.copytree(source, tmp, symlinks=False)
+    else:
+        shutil.copy2(source, tmp)
+    os.replace(tmp, dest)
+    return dest

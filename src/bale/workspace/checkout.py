@@ -1,0 +1,185 @@
+"""`checkout`: make the workspace match the outputs recorded in `.dvc` files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+
+from bale.errors import CheckoutError, ObjectMissingError
+from bale.fsutil import remove_file
+from bale.hashing.tree import known_md5s
+from bale.hashing.walk import FileEntry
+from bale.parallel import map_batched
+from bale.workspace.context import Presence, Workspace
+from bale.workspace.index import Tracked, collect
+
+
+@dataclass
+class Changes:
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _entry(relpath: str, sres: os.stat_result) -> FileEntry:
+    return FileEntry(relpath, sres.st_ino, sres.st_mtime_ns, sres.st_size, False)
+
+
+def place_output(
+    ws: Workspace,
+    tracked: Tracked,
+    *,
+    sub: str | None = None,
+    force: bool = False,
+    relink: bool = False,
+) -> str | None:
+    """Place one output (or the part `sub` of a folder); 'added'/'modified'/None.
+
+    Raises:
+        ObjectMissingError: the cache lacks what the output needs.
+        CheckoutError: a workspace change not saved in the cache would be lost.
+    """
+    out = tracked.out
+    rel = tracked.rel
+    path = ws.repo.abs(rel)
+    if out.oid is None or not out.cache:
+        return None
+    if not out.is_dir:
+        return _place_file(ws, tracked, force=force, relink=relink)
+
+    entries = ws.manifest(out)
+    if sub is not None:
+        entries = [(p, m) for p, m in entries if p == sub or p.startswith(sub + "/")]
+    existed = os.path.lexists(path)
+    if existed and not os.path.isdir(path):
+        _guard(ws, rel, force, out.legacy, "replace it with a folder")
+        remove_file(path)
+        existed = False
+    listing = ws.listing(rel) if existed else []
+    if sub is not None:
+        listing = [e for e in listing if e.relpath == sub or e.relpath.startswith(sub + "/")]
+    known, unknown = known_md5s(ws.state, rel, listing, legacy=out.legacy)
+    wanted = dict(entries)
+    # Files whose content we must know: those that would be replaced or deleted.
+    if unknown:
+        from bale.hashing.tree import hash_files, record_hashed
+
+        md5s = hash_files(path, unknown, legacy=out.legacy, jobs=ws.jobs)
+        record_hashed(ws.state, rel, unknown, md5s, legacy=out.legacy)
+        known.update(zip((e.relpath for e in unknown), md5s, strict=True))
+    to_place = [(p, m) for p, m in entries if relink or known.get(p) != m]
+    extra = [p for p in known if p not in wanted]
+    present = Presence(ws.store, legacy=out.legacy, expect=len(to_place) + len(extra))
+    at_risk = [p for p, _ in to_place if p in known] + extra
+    lost = [p for p in at_risk if known[p] not in present and known[p] != wanted.get(p)]
+    if lost and not force:
+        raise CheckoutError(
+            f"checkout would lose changes to '{rel}/{lost[0]}' (and {len(lost) - 1} more) "
+            "not saved in the cache; run: bale commit, or checkout -f to discard them"
+            if len(lost) > 1
+            else f"checkout would lose changes to '{rel}/{lost[0]}', not saved in the cache; "
+            "run: bale commit, or checkout -f to discard them"
+        )
+    missing = [m for _, m in to_place if m not in present]
+    if missing:
+        raise ObjectMissingError(missing[0], rel)
+    for p in extra:
+        remove_file(os.path.join(path, p))
+    ws.progress.start(f"Checkout {rel}", len(to_place))
+    made: set[str] = set()
+    for p, _ in to_place:
+        parent = os.path.dirname(os.path.join(path, p))
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+    linker = ws.linker
+    store = ws.store
+
+    def run(batch):
+        rows = []
+        for p, m in batch:
+            sres = linker.place(store.path(m, legacy=out.legacy), os.path.join(path, p))
+            rows.append((f"{rel}/{p}", _entry(p, sres), m))
+        return rows
+
+    rows = map_batched(run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance)
+    ws.state.record_files(
+        (key, e, None, m) if out.legacy else (key, e, m, None) for key, e, m in rows
+    )
+    ws.progress.done()
+    if not to_place and not extra:
+        return None
+    return "modified" if existed else "added"
+
+
+def _guard(ws: Workspace, rel: str, force: bool, legacy: bool, what: str) -> None:
+    """Refuse to overwrite `rel` unless forced or its content is in the cache."""
+    if force:
+        return
+    current = ws.current(rel, legacy=legacy)
+    if current is None:
+        return
+    if current.tree is None and ws.store.exists(current.oid, legacy=legacy):
+        return
+    raise CheckoutError(
+        f"'{rel}' has changes not saved in the cache; run: bale commit, "
+        f"or checkout -f to {what} anyway"
+    )
+
+
+def _place_file(ws: Workspace, tracked: Tracked, *, force: bool, relink: bool) -> str | None:
+    out = tracked.out
+    rel = tracked.rel
+    path = ws.repo.abs(rel)
+    assert out.oid is not None
+    existed = os.path.lexists(path)
+    if existed:
+        if os.path.isdir(path) and not os.path.islink(path):
+            _guard(ws, rel, force, out.legacy, "replace it")
+            shutil.rmtree(path)
+        else:
+            current = ws.current(rel, legacy=out.legacy)
+            if current is not None and current.oid == out.oid and not relink:
+                return None
+            if current is not None and current.oid != out.oid:
+                _guard(ws, rel, force, out.legacy, "overwrite it")
+    src = ws.store.path(out.oid, legacy=out.legacy)
+    if not os.path.exists(src):
+        raise ObjectMissingError(out.oid, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sres = ws.linker.place(src, path, isexec=out.isexec)
+    ws.remember(rel, _entry(rel, sres), out.oid, legacy=out.legacy)
+    return "modified" if existed else "added"
+
+
+def checkout(
+    ws: Workspace,
+    targets: list[str] | None = None,
+    *,
+    force: bool = False,
+    relink: bool = False,
+) -> Changes:
+    """Check out every output named by `targets` (all when none).
+
+    Outputs whose objects are missing are reported in `failed` after the
+    others were placed (raise at the end, as DVC does).
+    """
+    changes = Changes()
+    seen: set[tuple[str, int, str | None]] = set()
+    for tracked, sub in collect(ws.repo, targets):
+        key = (tracked.dvcfile, tracked.index, sub)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            result = place_output(ws, tracked, sub=sub, force=force, relink=relink)
+        except ObjectMissingError:
+            changes.failed.append(tracked.rel)
+            continue
+        if result == "added":
+            changes.added.append(tracked.rel)
+        elif result == "modified":
+            changes.modified.append(tracked.rel)
+    return changes

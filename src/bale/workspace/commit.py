@@ -1,0 +1,39 @@
+"""`commit`: record the workspace's current content for tracked outputs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bale.errors import TargetNotFoundError
+from bale.workspace.context import Workspace
+from bale.workspace.index import collect, load_dvcfile, save_dvcfile
+from bale.workspace.save import save_path
+
+
+def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
+    """Store changed outputs in the cache and update their `.dvc` files.
+
+    Returns the outputs whose recorded content changed.
+    """
+    changed = []
+    by_file: dict[str, list] = {}
+    for tracked, _sub in collect(ws.repo, targets):
+        by_file.setdefault(tracked.dvcfile, []).append(tracked)
+    for rel, items in by_file.items():
+        dvcfile = load_dvcfile(ws.repo, rel)
+        outs = list(dvcfile.outs)
+        for tracked in items:
+            out = tracked.out
+            if not out.cache:
+                continue
+            if ws.current(tracked.rel) is None:
+                raise TargetNotFoundError(tracked.rel, f"it is recorded in {rel} but missing")
+            saved = save_path(ws, tracked.rel)
+            new = out.with_hash(
+                saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec
+            )
+            if new != out:
+                changed.append(tracked.rel)
+            outs[tracked.index] = new
+        save_dvcfile(ws.repo, rel, replace(dvcfile, outs=tuple(outs)))
+    return changed

@@ -1,0 +1,149 @@
+"""What every workspace operation needs: the repo, state, cache and linker."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from bale.errors import ObjectMissingError
+from bale.formats.dvcfile import Out
+from bale.formats.manifest import parse_manifest
+from bale.hashing.state import StateDB
+from bale.hashing.tree import TreeHash, hash_files, hash_tree
+from bale.hashing.walk import FileEntry, stat_file, walk_files
+from bale.odb.link import Linker
+from bale.odb.store import ObjectStore
+from bale.progress import NO_PROGRESS, Progress
+from bale.repo.repository import Repo
+
+MANY = 512  # above this many lookups, list the cache once instead of stat per object
+
+
+@dataclass(slots=True)
+class Current:
+    """What is on disk now at an output's path."""
+
+    oid: str
+    size: int
+    nfiles: int | None
+    isexec: bool
+    tree: TreeHash | None
+    listing: list[FileEntry] | None
+
+
+class Presence:
+    """Which objects the cache holds, by one listing or by stat, as is cheaper."""
+
+    def __init__(self, store: ObjectStore, *, legacy: bool, expect: int) -> None:
+        self.store = store
+        self.legacy = legacy
+        self._known: set[str] | None = store.oids(legacy=legacy) if expect > MANY else None
+
+    def __contains__(self, oid: str) -> bool:
+        if self._known is not None:
+            return oid in self._known
+        return self.store.exists(oid, legacy=self.legacy)
+
+    def add(self, oid: str) -> None:
+        if self._known is not None:
+            self._known.add(oid)
+
+
+class Workspace:
+    def __init__(
+        self, repo: Repo, *, jobs: int | None = None, progress: Progress = NO_PROGRESS
+    ) -> None:
+        self.repo = repo
+        self.jobs = jobs
+        self.progress = progress
+        self.store = ObjectStore(repo.cache_dir)
+        self._state: StateDB | None = None
+        self._linker: Linker | None = None
+        self.link_roots = (repo.root, os.path.realpath(repo.cache_dir))
+
+    @property
+    def state(self) -> StateDB:
+        if self._state is None:
+            self._state = StateDB(self.repo.state_path)
+        return self._state
+
+    @property
+    def linker(self) -> Linker:
+        if self._linker is None:
+            self._linker = Linker(self.repo.link_types)
+        return self._linker
+
+    def close(self) -> None:
+        if self._state is not None:
+            self._state.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def listing(self, rel: str) -> list[FileEntry]:
+        return walk_files(
+            self.repo.abs(rel),
+            ignore_for=self.repo.ignore.for_walk(rel),
+            link_roots=self.link_roots,
+        )
+
+    def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:
+        """The md5 the state remembers for this exact file, if any."""
+        row = self.state.lookup(rel)
+        col = 4 if legacy else 3
+        if row and row[col] and tuple(row[:3]) == (entry.ino, entry.mtime_ns, entry.size):
+            return row[col]
+        return None
+
+    def remember(self, rel: str, entry: FileEntry, md5: str, *, legacy: bool = False) -> None:
+        self.state.record_files([(rel, entry, None, md5) if legacy else (rel, entry, md5, None)])
+
+    def file_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str:
+        md5 = self.known_md5(rel, entry, legacy=legacy)
+        if md5 is None:
+            md5 = hash_files(self.repo.root, [entry._replace(relpath=rel)], legacy=legacy)[0]
+            self.remember(rel, entry, md5, legacy=legacy)
+        return md5
+
+    def current(
+        self, rel: str, *, legacy: bool = False, need_entries: bool = False
+    ) -> Current | None:
+        """Hash what is at `rel` now (state first); None if nothing is there."""
+        path = self.repo.abs(rel)
+        if os.path.isdir(path):
+            listing = self.listing(rel)
+            tree = hash_tree(
+                path, rel, listing, self.state, legacy=legacy, jobs=self.jobs,
+                need_entries=need_entries,
+            )  # fmt: skip
+            return Current(tree.oid, tree.size, tree.nfiles, False, tree, listing)
+        entry = stat_file(path)
+        if entry is None:
+            return None
+        md5 = self.file_md5(rel, entry, legacy=legacy)
+        return Current(md5, entry.size, None, entry.isexec, None, None)
+
+    def manifest(self, out: Out) -> list[tuple[str, str]]:
+        """The (relpath, md5) entries of a folder output, from the cache."""
+        assert out.oid is not None
+        try:
+            data = self.store.read_bytes(out.oid, legacy=out.legacy)
+        except FileNotFoundError as exc:
+            raise ObjectMissingError(out.oid, out.path) from exc
+        return parse_manifest(data, oid=out.oid)
+
+    def in_cache(self, out: Out) -> bool:
+        """Whether the cache holds everything `out` needs."""
+        if out.oid is None:
+            return False
+        if not out.is_dir:
+            return self.store.exists(out.oid, legacy=out.legacy)
+        try:
+            entries = self.manifest(out)
+        except ObjectMissingError:
+            return False
+        present = Presence(self.store, legacy=out.legacy, expect=len(entries))
+        return all(md5 in present for _, md5 in entries)

@@ -1,0 +1,86 @@
+"""`remove` and `move`: stop tracking an output, or rename it with its `.dvc` file."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from dataclasses import replace
+
+from bale.errors import BaleError, OutsideRepoError, TargetNotFoundError
+from bale.workspace import gitignore
+from bale.workspace.context import Workspace
+from bale.workspace.index import DVCFILE_SUFFIX, load_dvcfile, out_rel, save_dvcfile
+
+
+def _dvcfile_for(ws: Workspace, target: str) -> str:
+    rel = ws.repo.rel(target)
+    if rel.endswith(DVCFILE_SUFFIX) and os.path.isfile(ws.repo.abs(rel)):
+        return rel
+    if os.path.isfile(ws.repo.abs(rel + DVCFILE_SUFFIX)):
+        return rel + DVCFILE_SUFFIX
+    raise TargetNotFoundError(target, "name a .dvc file or a tracked output")
+
+
+def remove(ws: Workspace, targets: list[str], *, outs: bool = False) -> list[str]:
+    """Delete the `.dvc` files and their `.gitignore` entries; with `outs`, the data too."""
+    removed = []
+    rels = [_dvcfile_for(ws, t) for t in targets]
+    for rel in rels:
+        dvcfile = load_dvcfile(ws.repo, rel)
+        for out in dvcfile.outs:
+            path = ws.repo.abs(out_rel(rel, out.path))
+            if ws.repo.git is not None:
+                gitignore.unignore(path)
+            if outs and os.path.lexists(path):
+                import shutil
+
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
+        os.unlink(ws.repo.abs(rel))
+        removed.append(rel)
+    return removed
+
+
+def move(ws: Workspace, src: str, dst: str) -> str:
+    """Rename a tracked output and its `.dvc` file (`data` -> `new`, `data.dvc` -> `new.dvc`)."""
+    repo = ws.repo
+    src_rel = repo.rel(src)
+    try:
+        dst_rel = repo.rel(dst)
+    except OutsideRepoError:
+        raise
+    if os.path.isdir(repo.abs(dst_rel)):
+        dst_rel = (
+            posixpath.join(dst_rel, posixpath.basename(src_rel))
+            if dst_rel
+            else posixpath.basename(src_rel)
+        )
+    dvc_rel = src_rel + DVCFILE_SUFFIX
+    if not os.path.isfile(repo.abs(dvc_rel)):
+        raise TargetNotFoundError(src, "it is not an output tracked by a .dvc file beside it")
+    dvcfile = load_dvcfile(repo, dvc_rel)
+    index = next(
+        (i for i, o in enumerate(dvcfile.outs) if out_rel(dvc_rel, o.path) == src_rel), None
+    )
+    if index is None or len(dvcfile.outs) != 1:
+        raise BaleError(f"{dvc_rel} does not track exactly '{src_rel}'; move it by hand")
+    new_dvc = dst_rel + DVCFILE_SUFFIX
+    for path in (dst_rel, new_dvc):
+        if os.path.lexists(repo.abs(path)):
+            raise BaleError(f"'{path}' already exists; choose another destination")
+    os.makedirs(os.path.dirname(repo.abs(dst_rel)) or repo.root, exist_ok=True)
+    if os.path.lexists(repo.abs(src_rel)):
+        os.rename(repo.abs(src_rel), repo.abs(dst_rel))
+    out = replace(dvcfile.outs[0], path=posixpath.basename(dst_rel))
+    save_dvcfile(repo, new_dvc, replace(dvcfile, outs=(out,)))
+    os.unlink(repo.abs(dvc_rel))
+    if repo.git is not None:
+        gitignore.unignore(repo.abs(src_rel))
+        gitignore.ignore(repo.git, repo.abs(dst_rel))
+        if repo.config.get_bool("core", "autostage"):
+            repo.git.add(
+                [repo.abs(new_dvc), os.path.join(os.path.dirname(repo.abs(dst_rel)), ".gitignore")]
+            )
+    return new_dvc

@@ -1,0 +1,107 @@
+"""Saving what is on disk into the cache: the shared half of add and commit."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from bale.errors import ObjectCorruptError
+from bale.formats.manifest import dump_manifest, manifest_oid
+from bale.hashing.tree import hash_tree, record_hashed
+from bale.hashing.walk import stat_file
+from bale.parallel import map_batched
+from bale.workspace.context import Presence, Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    oid: str
+    size: int
+    nfiles: int | None
+    isexec: bool
+
+
+def save_path(ws: Workspace, rel: str, *, commit: bool = True) -> Saved:
+    """Hash the file or folder at `rel`; with `commit`, store it in the cache.
+
+    Every object is stored under a name computed from the bytes written, so a
+    stale state entry can never put a wrong object in the cache.
+    """
+    path = ws.repo.abs(rel)
+    store = ws.store
+    if not os.path.isdir(path):
+        entry = stat_file(path)
+        assert entry is not None
+        if not commit:
+            return Saved(ws.file_md5(rel, entry, legacy=False), entry.size, None, entry.isexec)
+        md5 = ws.known_md5(rel, entry, legacy=False)
+        if md5 is None or not store.exists(md5):
+            md5 = store.add_file(path)  # hashes what it copies: one read
+            ws.remember(rel, entry, md5)
+        return Saved(md5, entry.size, None, entry.isexec)
+
+    listing = ws.listing(rel)
+    ws.progress.start(f"Adding {rel}", len(listing))
+    present = Presence(store, legacy=False, expect=len(listing) if commit else 0)
+
+    def keep(md5: str, data: bytes) -> None:
+        if md5 not in present:
+            store.add_bytes(md5, data)
+            present.add(md5)
+
+    def hash_large(file_path: str) -> str:
+        oid = store.add_file(file_path)
+        present.add(oid)
+        return oid
+
+    tree = hash_tree(
+        path, rel, listing, ws.state, jobs=ws.jobs, need_entries=True,
+        keep=keep if commit else None, hash_large=hash_large if commit else None,
+        on_batch=ws.progress.advance,
+    )  # fmt: skip
+    assert tree.entries is not None and tree.manifest is not None
+    entries, manifest, oid = tree.entries, tree.manifest, tree.oid
+    if commit:
+        missing = [(relpath, md5) for relpath, md5 in entries if md5 not in present]
+        if missing:
+            fixed = _store_missing(ws, rel, missing)
+            if fixed:
+                merged = dict(entries)
+                merged.update(fixed)
+                entries = sorted(merged.items())
+                manifest = dump_manifest(entries)
+                oid = manifest_oid(manifest)
+        if not store.exists(oid):
+            store.add_bytes(oid, manifest)
+    ws.progress.done()
+    return Saved(oid, tree.size, len(entries), False)
+
+
+def _store_missing(ws: Workspace, rel: str, missing: list[tuple[str, str]]) -> dict[str, str]:
+    """Store files the state knew but the cache lacks; return any whose hash moved."""
+    root = ws.repo.abs(rel)
+
+    def run(batch: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+        out = []
+        for relpath, md5 in batch:
+            try:
+                ws.store.add_file(os.path.join(root, relpath), expected=md5)
+                out.append((relpath, md5, md5))
+            except ObjectCorruptError as exc:
+                ws.store.add_file(os.path.join(root, relpath))
+                out.append((relpath, md5, exc.actual))
+        return out
+
+    moved = {}
+    for relpath, old, new in map_batched(run, missing, jobs=ws.jobs):
+        if old != new:
+            moved[relpath] = new
+    if moved:
+        entries = [stat_file(os.path.join(root, p)) for p in moved]
+        record_hashed(
+            ws.state, rel,
+            [e._replace(relpath=p) for e, p in zip(entries, moved, strict=True) if e],
+            [moved[p] for p, e in zip(moved, entries, strict=True) if e],
+            legacy=False,
+        )  # fmt: skip
+    return moved
