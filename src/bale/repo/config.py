@@ -208,7 +208,7 @@ def _find_section(obj: Any, kind: str, name: str | None) -> str | None:
 
 def write_obj(path: str, obj: Any) -> None:
     obj.filename = None
-    lines = obj.write()
+    lines = [ln.decode("utf-8") if isinstance(ln, bytes) else ln for ln in obj.write()]
     text = "\n".join(lines) + "\n" if lines else ""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     atomic_write(path, text.encode("utf-8"))

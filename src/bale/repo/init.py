@@ -42,13 +42,13 @@ def init(root: str, *, subdir: bool = False, no_scm: bool = False, force: bool =
                 "use bale init --subdir to create a repository in a subfolder"
             )
     os.makedirs(os.path.join(dvc_dir, "tmp"), exist_ok=True)
-    os.makedirs(os.path.join(dvc_dir, "cache"), exist_ok=True)
     config = os.path.join(dvc_dir, "config")
     open(config, "w").close()
     if no_scm:
         edit_config(config, [("core", None, "no_scm", "True")])
-    with open(os.path.join(dvc_dir, ".gitignore"), "w", encoding="utf-8") as fobj:
-        fobj.write(DVC_GITIGNORE_TEXT)
+    if not no_scm:
+        with open(os.path.join(dvc_dir, ".gitignore"), "w", encoding="utf-8") as fobj:
+            fobj.write(DVC_GITIGNORE_TEXT)
     ignore = os.path.join(root, ".dvcignore")
     if not os.path.exists(ignore):
         with open(ignore, "w", encoding="utf-8") as fobj:
