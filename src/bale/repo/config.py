@@ -208,6 +208,8 @@ def _find_section(obj: Any, kind: str, name: str | None) -> str | None:
 
 def write_obj(path: str, obj: Any) -> None:
     obj.filename = None
+    if not obj.indent_type:
+        obj.indent_type = "    "  # what DVC's files use
     lines = [ln.decode("utf-8") if isinstance(ln, bytes) else ln for ln in obj.write()]
     text = "\n".join(lines) + "\n" if lines else ""
     os.makedirs(os.path.dirname(path), exist_ok=True)
