@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "commit": ("bale.cli.data_cmds", "Record changes of tracked outputs."),
     "remove": ("bale.cli.data_cmds", "Stop tracking outputs (delete their .dvc files)."),
     "move": ("bale.cli.data_cmds", "Rename a tracked output and its .dvc file."),
+    "remote": ("bale.cli.remote_cmds", "Manage remotes: add, modify, list, remove, rename."),
 }
 
 

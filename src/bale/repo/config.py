@@ -132,6 +132,19 @@ def load_config(dvc_dir: str | None, *, levels: tuple[str, ...] = LEVELS) -> Con
     return Config(values, sources)
 
 
+def load_file(path: str) -> dict[tuple[str, str | None], dict[str, str]]:
+    """One config file's sections, values as written (no path resolution)."""
+    values: dict[tuple[str, str | None], dict[str, str]] = {}
+    if not os.path.exists(path):
+        return values
+    for sec_name, section in _load_obj(path).items():
+        if isinstance(section, dict):
+            values[section_key(sec_name)] = {
+                k.lower(): _as_str(v) for k, v in section.items() if not isinstance(v, dict)
+            }
+    return values
+
+
 def _is_relative_path(value: str) -> bool:
     return "://" not in value and not os.path.isabs(value) and not value.startswith("~")
 
@@ -157,7 +170,7 @@ def edit_config(path: str, edits: list[tuple[str, str | None, str, str | None]])
     for kind, name, key, value in edits:
         sec = _find_section(obj, kind, name)
         if value is None:
-            if sec is not None and key in sec:
+            if sec is not None and key in obj[sec]:
                 del obj[sec][key]
                 if not obj[sec]:
                     del obj[sec]
