@@ -61,3 +61,43 @@ class Git:
         existing = [p for p in paths if os.path.exists(p)]
         if existing:
             self.run("add", "--", *existing)
+
+
+def list_revs(git: Git, *, branches: bool, tags: bool, commits: bool) -> list[str]:
+    """Commit ids of all branches / tags / commits, without duplicates, in order."""
+    refs: list[str] = []
+    if commits:
+        refs += git.run("rev-list", "--all").decode().split()
+    if branches:
+        refs += git.run("for-each-ref", "--format=%(objectname)", "refs/heads").decode().split()
+    if tags:
+        out = git.run("for-each-ref", "--format=%(objectname)^{commit}", "refs/tags").decode()
+        names = out.split()
+        if names:
+            resolved = git.run("rev-parse", *names, check=False).decode().split()
+            refs += resolved
+    return list(dict.fromkeys(refs))
+
+
+def read_files_at(git: Git, rev: str, prefix: str, suffix: str) -> dict[str, bytes]:
+    """Blobs under `prefix` (relative to the git root) ending with `suffix` at `rev`."""
+    listing = git.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix or ".").decode()
+    wanted: list[tuple[str, str]] = []
+    for item in listing.split("\0"):
+        if not item:
+            continue
+        meta, _, path = item.partition("\t")
+        mode, kind, sha = meta.split()
+        if kind == "blob" and path.endswith(suffix):
+            wanted.append((path, sha))
+    if not wanted:
+        return {}
+    out = git.run("cat-file", "--batch", input="".join(f"{sha}\n" for _, sha in wanted).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for path, _sha in wanted:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        blobs[path] = out[header_end + 1 : header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+    return blobs
