@@ -87,7 +87,7 @@ def read_files_at(git: Git, rev: str, prefix: str, suffix: str) -> dict[str, byt
         if not item:
             continue
         meta, _, path = item.partition("\t")
-        mode, kind, sha = meta.split()
+        _mode, kind, sha = meta.split()
         if kind == "blob" and path.endswith(suffix):
             wanted.append((path, sha))
     if not wanted:
