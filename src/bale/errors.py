@@ -110,3 +110,62 @@ class GitError(BaleError):
 
 class RemoteError(BaleError):
     """A remote is misconfigured or failed."""
+
+
+class RemoteAccessError(RemoteError):
+    """Talking to a remote failed; `remote` is its URL without secrets.
+
+    `transient` errors (unreachable, reset, 5xx, throttled) are retried by the
+    transfer engine; the others are not.
+    """
+
+    transient = False
+
+    def __init__(self, remote: str, problem: str) -> None:
+        super().__init__(f"remote {remote}: {problem}")
+        self.remote = remote
+        self.problem = problem
+
+
+class RemoteConfigError(RemoteAccessError):
+    """The remote's URL or options are wrong, or its client is not installed."""
+
+
+class RemoteAuthError(RemoteAccessError, PermissionError):
+    """Wrong credentials, or the credentials may not do this."""
+
+
+class RemoteNotFoundError(RemoteAccessError, FileNotFoundError):
+    """The bucket, container or base folder does not exist."""
+
+
+class RemoteUnavailableError(RemoteAccessError, ConnectionError):
+    """The remote cannot be reached or keeps failing (after retries)."""
+
+    transient = True
+
+
+class RemoteObjectMissingError(RemoteAccessError, FileNotFoundError):
+    """An object is not on the remote."""
+
+    def __init__(self, remote: str, oid: str) -> None:
+        super().__init__(
+            remote, f"object {oid} is not on the remote; push it from a cache that has it"
+        )
+        self.oid = oid
+
+
+class RemoteObjectCorruptError(ObjectCorruptError):
+    """An object on the remote does not hash to its name; it was kept out of the cache."""
+
+    def __init__(self, remote: str, oid: str, actual: str) -> None:
+        BaleError.__init__(
+            self,
+            f"remote {remote}: object {oid} is corrupt (its content hashes to {actual}); "
+            "it was not stored in the cache; delete it from the remote and push it "
+            "again from a good copy",
+        )
+        self.oid = oid
+        self.actual = actual
+        self.where = remote
+        self.remote = remote

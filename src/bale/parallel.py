@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -33,6 +32,8 @@ def map_batched(
         if on_batch:
             on_batch(len(items))
         return out
+    from concurrent.futures import ThreadPoolExecutor
+
     slices = [items[i : i + batch] for i in range(0, len(items), batch)]
     results: list[R] = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -7,15 +7,13 @@ DVC wrote and bale rewrote with the same data is byte-identical.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
 from bale.errors import DvcFileError
 from bale.formats.manifest import DIR_SUFFIX, is_md5
-from bale.formats.yaml import dump_yaml, load_yaml
 
 MD5 = "md5"
 LEGACY_HASH = "md5-dos2unix"
@@ -106,20 +104,68 @@ def _parse_out(item: Any, origin: str) -> Out:
     )
 
 
+# The lines DVC writes for a plain `dvc add`; anything else goes to the YAML parser.
+_SIMPLE_LINE = re.compile(r"^(- |  )(md5|size|nfiles|isexec|hash|path): ([^\n]*)$")
+_PLAIN_PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@=,-]*(?:/[A-Za-z0-9_.+@=,-]+)*$")
+_INT = re.compile(r"^[0-9]+$")
+
+
+def _parse_simple(text: str) -> dict[str, Any] | None:
+    """Read the common `.dvc` shape without loading a YAML parser (start-up
+    time is most of a small command's run); None when the text is not that."""
+    lines = text.split("\n")
+    if not lines or lines[0] != "outs:" or lines[-1] != "":
+        return None
+    outs: list[dict[str, Any]] = []
+    for line in lines[1:-1]:
+        match = _SIMPLE_LINE.match(line)
+        if match is None:
+            return None
+        lead, key, value = match.groups()
+        if lead == "- ":
+            outs.append({})
+        elif not outs or key in outs[-1]:
+            return None
+        if key in ("size", "nfiles"):
+            if not _INT.match(value):
+                return None
+            outs[-1][key] = int(value)
+        elif key == "isexec":
+            if value not in ("true", "false"):
+                return None
+            outs[-1][key] = value == "true"
+        elif key == "path":
+            if not _PLAIN_PATH.match(value) or _looks_typed(value):
+                return None
+            outs[-1][key] = value
+        else:
+            if not re.match(r"^[0-9a-f]{32}(\.dir)?$|^md5$", value) or _INT.match(value):
+                return None
+            outs[-1][key] = value
+    return {"outs": outs}
+
+
+def _looks_typed(value: str) -> bool:
+    """Whether YAML would read this plain scalar as a number, bool or null."""
+    lowered = value.lower()
+    if lowered in ("true", "false", "null", "~", ".inf", ".nan", "-.inf", "+.inf"):
+        return True
+    try:
+        float(value.replace("_", ""))
+    except ValueError:
+        return value.startswith(("0x", "0o", "0b", "-0x", "+0x"))
+    return True
+
+
 def parse_dvcfile(text: str, *, origin: str) -> DvcFile:
     """Parse `.dvc` text; `origin` names the file in errors.
 
     Raises:
         DvcFileError: not YAML, not a mapping, or an output is malformed.
     """
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DvcFileError(origin, f"not valid YAML{where}; fix or restore it") from exc
+    data = _parse_simple(text)
     if data is None:
-        data = {}
+        data = _parse_yaml(text, origin)
     if not isinstance(data, dict):
         raise DvcFileError(origin, "expected a mapping with 'outs'")
     outs = data.get("outs") or []
@@ -129,6 +175,20 @@ def parse_dvcfile(text: str, *, origin: str) -> DvcFile:
         outs=tuple(_parse_out(item, origin) for item in outs),
         extra={k: v for k, v in data.items() if k != "outs"},
     )
+
+
+def _parse_yaml(text: str, origin: str) -> Any:
+    import yaml
+
+    from bale.formats.yaml import load_yaml
+
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise DvcFileError(origin, f"not valid YAML{where}; fix or restore it") from exc
+    return {} if data is None else data
 
 
 def out_to_dict(out: Out) -> dict[str, Any]:
@@ -161,4 +221,6 @@ def dump_dvcfile(dvcfile: DvcFile) -> str:
     root["outs"] = [out_to_dict(out) for out in dvcfile.outs]
     ordered = {k: root[k] for k in _ROOT_ORDER if k in root and root[k] not in (None, [], {})}
     ordered.update((k, v) for k, v in root.items() if k not in _ROOT_ORDER)
+    from bale.formats.yaml import dump_yaml
+
     return dump_yaml(ordered)

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS trees (
     path TEXT PRIMARY KEY, sig TEXT, oid TEXT, size INTEGER, nfiles INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS complete (
+    oid TEXT PRIMARY KEY, stamp TEXT
+) WITHOUT ROWID;
 """
 
 # (ino, mtime_ns, size, md5, d2u) per relpath
@@ -87,3 +90,12 @@ class StateDB:
                 "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
                 (path, sig, oid, size, nfiles),
             )
+
+    def is_complete(self, oid: str, stamp: str) -> bool:
+        """Whether the cache held all of folder `oid` when it last looked like `stamp`."""
+        row = self._db.execute("SELECT stamp FROM complete WHERE oid = ?", (oid,)).fetchone()
+        return row is not None and row[0] == stamp
+
+    def mark_complete(self, oid: str, stamp: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO complete VALUES (?, ?)", (oid, stamp))

@@ -47,6 +47,21 @@ class ObjectStore:
                         found.add(oid)
         return found
 
+    def stamp(self, *, legacy: bool = False) -> str:
+        """A digest of the prefix folders' mtimes: it changes whenever an
+        object is added or removed, so a check made under the same stamp
+        still holds."""
+        base = self.root if legacy else os.path.join(self.root, FILES_DIR)
+        try:
+            parts = sorted(
+                f"{e.name}:{e.stat().st_mtime_ns}"
+                for e in os.scandir(base)
+                if len(e.name) == 2 and e.is_dir()
+            )
+        except FileNotFoundError:
+            return "empty"
+        return hashlib.md5(" ".join(parts).encode(), usedforsecurity=False).hexdigest()
+
     def _dir_for(self, dest: str) -> None:
         parent = os.path.dirname(dest)
         if parent not in self._made_dirs:

@@ -141,9 +141,14 @@ class Workspace:
             return False
         if not out.is_dir:
             return self.store.exists(out.oid, legacy=out.legacy)
-        try:
-            entries = self.manifest(out)
-        except ObjectMissingError:
+        if not self.store.exists(out.oid, legacy=out.legacy):
             return False
+        stamp = self.store.stamp(legacy=out.legacy)
+        if self.state.is_complete(out.oid, stamp):
+            return True
+        entries = self.manifest(out)
         present = Presence(self.store, legacy=out.legacy, expect=len(entries))
-        return all(md5 in present for _, md5 in entries)
+        if all(md5 in present for _, md5 in entries):
+            self.state.mark_complete(out.oid, stamp)
+            return True
+        return False
