@@ -78,9 +78,15 @@ class ObjectStore:
         self._dir_for(dest)
         tmp = tmp_name(dest)
         try:
-            with open(tmp, "xb") as fobj:
-                fobj.write(data)
-            self._finish(tmp, dest)
+            # Created read-only: the open descriptor may still write, and no chmod is needed.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            os.replace(tmp, dest)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
