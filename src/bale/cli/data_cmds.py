@@ -27,6 +27,11 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "status":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
+        parser.add_argument("-c", "--cloud", action="store_true", help="compare with a remote")
+        parser.add_argument("-r", "--remote", help="remote for -c (default: core.remote)")
+        parser.add_argument("-a", "--all-branches", action="store_true", help="with -c")
+        parser.add_argument("-T", "--all-tags", action="store_true", help="with -c")
+        parser.add_argument("-A", "--all-commits", action="store_true", help="with -c")
         _jobs(parser)
         parser.set_defaults(func=cmd_status)
     elif name == "checkout":
@@ -97,6 +102,8 @@ def _show_status(status: dict) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.cloud or args.remote:
+        return _cloud_status(args)
     from bale.workspace.status import status
 
     with _workspace(args) as ws:
@@ -112,6 +119,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if (args.quiet and result) else 0
 
 
+def _cloud_status(args: argparse.Namespace) -> int:
+    from bale.workspace.sync import Scope, cloud_status
+
+    scope = Scope(args.targets or None, args.all_branches, args.all_tags, args.all_commits)
+    with _workspace(args) as ws:
+        name, result = cloud_status(ws, scope, remote=args.remote)
+    if args.json:
+        print(json.dumps(result))
+    elif not args.quiet:
+        if not result:
+            print(f"Cache and remote '{name}' are in sync.")
+        for path, state in result.items():
+            print(f"\t{(state + ':'):<20}{os.path.relpath(ws.repo.abs(path))}")
+    return 1 if (args.quiet and result) else 0
+
+
 def _summary(changes) -> str:
     parts = []
     if changes.added:
@@ -123,12 +146,8 @@ def _summary(changes) -> str:
     return " and ".join(parts)
 
 
-def cmd_checkout(args: argparse.Namespace) -> int:
-    from bale.workspace.checkout import checkout
-
-    with _workspace(args) as ws, _locked(ws):
-        changes = checkout(ws, args.targets or None, force=args.force, relink=args.relink)
-    if not args.quiet:
+def print_changes(ws, changes, *, quiet: bool) -> None:
+    if not quiet:
         for letter, paths in (
             ("M", changes.modified),
             ("A", changes.added),
@@ -146,6 +165,14 @@ def cmd_checkout(args: argparse.Namespace) -> int:
             + ", ".join(os.path.relpath(ws.repo.abs(p)) for p in changes.failed)
             + "; their data is not in the cache: run bale pull (or bale fetch)"
         )
+
+
+def cmd_checkout(args: argparse.Namespace) -> int:
+    from bale.workspace.checkout import checkout
+
+    with _workspace(args) as ws, _locked(ws):
+        changes = checkout(ws, args.targets or None, force=args.force, relink=args.relink)
+    print_changes(ws, changes, quiet=args.quiet)
     return 0
 
 

@@ -19,6 +19,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "remove": ("bale.cli.data_cmds", "Stop tracking outputs (delete their .dvc files)."),
     "move": ("bale.cli.data_cmds", "Rename a tracked output and its .dvc file."),
     "remote": ("bale.cli.remote_cmds", "Manage remotes: add, modify, list, remove, rename."),
+    "push": ("bale.cli.sync_cmds", "Upload tracked data to a remote."),
+    "pull": ("bale.cli.sync_cmds", "Download tracked data from a remote and check it out."),
+    "fetch": ("bale.cli.sync_cmds", "Download tracked data from a remote into the cache."),
+    "gc": ("bale.cli.sync_cmds", "Delete objects no chosen revision uses."),
+    "fsck": ("bale.cli.sync_cmds", "Re-hash cache or remote objects and report mismatches."),
 }
 
 

@@ -1,0 +1,174 @@
+"""push, pull, fetch, gc, fsck."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bale.cli.output import plural
+from bale.errors import BaleError, UsageError
+
+
+def _scope_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-a", "--all-branches", action="store_true", help="all branches")
+    parser.add_argument("-T", "--all-tags", action="store_true", help="all tags")
+    parser.add_argument("-A", "--all-commits", action="store_true", help="all commits")
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-r", "--remote", help="remote name (default: core.remote)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel transfers")
+    if name in ("push", "pull", "fetch"):
+        parser.add_argument("targets", nargs="*", metavar="TARGET")
+        _scope_flags(parser)
+        if name == "pull":
+            parser.add_argument("-f", "--force", action="store_true", help="discard local changes")
+        parser.set_defaults(func={"push": cmd_push, "pull": cmd_pull, "fetch": cmd_fetch}[name])
+    elif name == "gc":
+        parser.add_argument("-w", "--workspace", action="store_true", help="keep the workspace's")
+        _scope_flags(parser)
+        parser.add_argument("-c", "--cloud", action="store_true", help="also the remote")
+        parser.add_argument("-p", "--projects", nargs="+", default=[], metavar="PATH",
+                            help="other repositories sharing the cache or remote")  # fmt: skip
+        parser.add_argument("--dry", action="store_true", help="only show what would go")
+        parser.add_argument("-f", "--force", action="store_true", help="do not ask")
+        parser.set_defaults(func=cmd_gc)
+    elif name == "fsck":
+        parser.add_argument("-c", "--cloud", action="store_true", help="check the remote")
+        parser.set_defaults(func=cmd_fsck)
+
+
+def _workspace(args: argparse.Namespace):
+    from bale.cli.output import progress_for
+    from bale.repo.repository import Repo
+    from bale.workspace.context import Workspace
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("-j/--jobs must be at least 1")
+    return Workspace(Repo.open(os.getcwd()), jobs=args.jobs, progress=progress_for(args))
+
+
+def _scope(args: argparse.Namespace):
+    from bale.workspace.sync import Scope
+
+    return Scope(
+        getattr(args, "targets", None) or None,
+        args.all_branches,
+        args.all_tags,
+        args.all_commits,
+    )
+
+
+def _report(result, verb: str, quiet: bool) -> None:
+    if result.failed:
+        raise BaleError(
+            f"{plural(len(result.failed), 'file')} failed to {verb}; "
+            "rerun the command to retry (transfers resume where they stopped)"
+        )
+    if not quiet:
+        if result.transferred:
+            print(f"{plural(result.transferred, 'file')} {verb}ed")
+        else:
+            print("Everything is up to date.")
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from bale.workspace.sync import push
+
+    with _workspace(args) as ws:
+        result = push(ws, _scope(args), remote=args.remote)
+    if result.missing:
+        print(
+            f"WARNING: {plural(len(result.missing), 'object')} not in the cache, not pushed "
+            f"(e.g. {result.missing[0]})",
+            file=sys.stderr,
+        )
+    _report(result, "push", args.quiet)
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from bale.workspace.sync import fetch
+
+    with _workspace(args) as ws:
+        result = fetch(ws, _scope(args), remote=args.remote)
+    _report(result, "fetch", args.quiet)
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from bale.cli.data_cmds import print_changes
+    from bale.repo.lock import repo_lock
+    from bale.workspace.checkout import checkout
+    from bale.workspace.sync import fetch
+
+    with _workspace(args) as ws:
+        result = fetch(ws, _scope(args), remote=args.remote)
+        if result.failed:
+            _report(result, "fetch", args.quiet)
+        with repo_lock(ws.repo.tmp_dir):
+            changes = checkout(ws, args.targets or None, force=args.force)
+    if not args.quiet and result.transferred:
+        print(f"{plural(result.transferred, 'file')} fetched")
+    print_changes(ws, changes, quiet=args.quiet)
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from bale.workspace.sync import gc_apply, gc_plan
+
+    if not (args.workspace or args.all_branches or args.all_tags or args.all_commits):
+        raise UsageError(
+            "gc needs a scope of what to keep: -w (workspace), -a, -T or -A; "
+            "everything else in the cache is deleted"
+        )
+    with _workspace(args) as ws:
+        local, remote = gc_plan(
+            ws, _scope(args), projects=args.projects, cloud=args.cloud, remote=args.remote
+        )
+        where = "the cache" + (" and the remote" if args.cloud else "")
+        if not local and not remote:
+            if not args.quiet:
+                print("No unused objects to remove.")
+            return 0
+        if not args.quiet or args.dry:
+            print(
+                f"{plural(len(local), 'object')} in the cache"
+                + (f" and {plural(len(remote), 'object')} on the remote" if args.cloud else "")
+                + " are not used by the chosen revisions"
+            )
+        if args.dry:
+            for oid, _ in local:
+                print(f"cache: {oid}")
+            for oid, _ in remote:
+                print(f"remote: {oid}")
+            return 0
+        if not args.force:
+            if not sys.stdin.isatty():
+                raise BaleError(f"gc would delete objects from {where}; rerun with -f to confirm")
+            answer = input(f"Delete them from {where}? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                print("Nothing deleted.")
+                return 0
+        gc_apply(ws, local, remote, remote=args.remote)
+    if not args.quiet:
+        print(f"Removed {plural(len(local) + len(remote), 'object')}.")
+    return 0
+
+
+def cmd_fsck(args: argparse.Namespace) -> int:
+    from bale.workspace.sync import fsck
+
+    with _workspace(args) as ws:
+        bad = fsck(ws, remote=args.remote, cloud=args.cloud or bool(args.remote))
+    for oid, actual in bad:
+        print(f"corrupt: {oid} (content hashes to {actual})")
+    if bad:
+        raise BaleError(
+            f"{plural(len(bad), 'object')} do not match their names; remove them and "
+            "push or fetch again"
+        )
+    if not args.quiet:
+        print("All objects match their names.")
+    return 0

@@ -1,0 +1,224 @@
+"""push, fetch, pull, status -c, gc and fsck: the workspace's side of remotes.
+
+Which objects to move is decided here (from `.dvc` files and git history);
+moving them is the transfer engine's job (`remotes.transfer`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from bale.errors import BaleError, ObjectMissingError
+from bale.repo.remote_config import remote_spec
+from bale.workspace.context import Workspace
+from bale.workspace.used import UsedOut, objects_of, used_outs
+
+Obj = tuple[str, bool]  # (oid, legacy)
+
+
+@dataclass
+class SyncResult:
+    transferred: int = 0
+    failed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Scope:
+    targets: list[str] | None = None
+    all_branches: bool = False
+    all_tags: bool = False
+    all_commits: bool = False
+
+
+def open_backend(ws: Workspace, remote: str | None):
+    from bale.remotes import open_remote
+
+    spec = remote_spec(ws.repo, remote)
+    return spec, open_remote(spec.url, spec.options)
+
+
+def _outs(ws: Workspace, scope: Scope, *, for_push: bool = False) -> list[UsedOut]:
+    outs = used_outs(
+        ws, scope.targets, all_branches=scope.all_branches, all_tags=scope.all_tags,
+        all_commits=scope.all_commits,
+    )  # fmt: skip
+    return [u for u in outs if u.out.push] if for_push else outs
+
+
+def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
+    """Upload what the chosen revisions use and the remote lacks; folders'
+    manifests go last, so a remote never names a folder it cannot serve."""
+    from bale.remotes import transfer
+
+    outs = _outs(ws, scope, for_push=True)
+    missing_dirs = [
+        u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
+    ]
+    objects = objects_of(ws, outs)
+    local_missing = sorted(o for o, legacy in objects if not ws.store.exists(o, legacy=legacy))
+    files = {o for o in objects if not o[0].endswith(".dir")}
+    dirs = objects - files
+    _spec, backend = open_backend(ws, remote)
+    result = SyncResult()
+    try:
+        present = {o for o in objects if ws.store.exists(o[0], legacy=o[1])}
+        for group in (files & present, dirs & present):
+            done = transfer.push(
+                ws.store, backend, sorted(group), jobs=ws.jobs, progress=ws.progress
+            )
+            result.transferred += done.transferred
+            result.failed += [oid for oid, _ in done.failed]
+    finally:
+        backend.close()
+    result.missing = local_missing + [u.rel for u in missing_dirs]
+    return result
+
+
+def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
+    """Download into the cache what the chosen revisions use and the cache lacks."""
+    from bale.remotes import transfer
+
+    outs = _outs(ws, scope)
+    result = SyncResult()
+    _spec, backend = open_backend(ws, remote)
+    try:
+        tops = {(u.out.oid, u.out.legacy) for u in outs}
+        wanted = sorted(o for o in tops if not ws.store.exists(o[0], legacy=o[1]))
+        done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
+        result.transferred += done.transferred
+        result.failed += [oid for oid, _ in done.failed]
+        entries: set[Obj] = set()
+        for u in outs:
+            if u.out.is_dir:
+                try:
+                    entries.update((md5, u.out.legacy) for _, md5 in ws.manifest(u.out))
+                except ObjectMissingError:
+                    result.missing.append(u.rel)
+        from bale.workspace.context import Presence
+
+        new = Presence(ws.store, legacy=False, expect=len(entries))
+        old = Presence(ws.store, legacy=True, expect=len(entries))
+        wanted = sorted(o for o in entries if o[0] not in (old if o[1] else new))
+        done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
+        result.transferred += done.transferred
+        result.failed += [oid for oid, _ in done.failed]
+    finally:
+        backend.close()
+    return result
+
+
+def cloud_status(
+    ws: Workspace, scope: Scope, *, remote: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """(remote name, {path: 'new' | 'missing' | 'deleted'}) for objects not in sync:
+    new = only in the cache, deleted = only on the remote, missing = in neither."""
+    from bale.remotes import transfer
+
+    outs = _outs(ws, scope)
+    named: dict[Obj, str] = {}
+    for u in outs:
+        named[(u.out.oid, u.out.legacy)] = u.rel
+        if u.out.is_dir:
+            try:
+                for relpath, md5 in ws.manifest(u.out):
+                    named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
+            except ObjectMissingError:
+                pass
+    spec, backend = open_backend(ws, remote)
+    try:
+        on_remote = transfer.present(backend, sorted(named), jobs=ws.jobs)
+    finally:
+        backend.close()
+    status: dict[str, str] = {}
+    for obj, path in named.items():
+        in_cache = ws.store.exists(obj[0], legacy=obj[1])
+        remote_has = obj in on_remote
+        if in_cache and not remote_has:
+            status[path] = "new"
+        elif remote_has and not in_cache:
+            status[path] = "deleted"
+        elif not in_cache and not remote_has:
+            status[path] = "missing"
+    return spec.name, dict(sorted(status.items()))
+
+
+def _used_objects(ws: Workspace, scope: Scope, projects: list[str]) -> set[Obj]:
+    from bale.repo.repository import Repo
+
+    used: set[Obj] = set()
+    workspaces = [ws] + [Workspace(Repo.open(p)) for p in projects]
+    for w in workspaces:
+        outs = used_outs(
+            w, None, all_branches=scope.all_branches, all_tags=scope.all_tags,
+            all_commits=scope.all_commits,
+        )  # fmt: skip
+        for u in outs:
+            if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy):
+                raise BaleError(
+                    f"the manifest of '{u.rel}' ({u.out.oid}) is not in the cache, so gc cannot "
+                    "tell which files it keeps; run: bale fetch (with the same -a/-T/-A) first"
+                )
+        used |= objects_of(w, outs)
+    return used
+
+
+def gc_plan(
+    ws: Workspace, scope: Scope, *, projects: list[str], cloud: bool, remote: str | None
+) -> tuple[list[Obj], list[Obj]]:
+    """(cache objects, remote objects) no chosen revision of any project uses."""
+    used = _used_objects(ws, scope, projects)
+    local = [(o, False) for o in ws.store.oids()] + [(o, True) for o in ws.store.oids(legacy=True)]
+    unused_local = sorted(o for o in local if o not in used)
+    unused_remote: list[Obj] = []
+    if cloud:
+        from bale.remotes import transfer
+
+        _spec, backend = open_backend(ws, remote)
+        try:
+            remote_objs = transfer.list_objects(backend)
+        finally:
+            backend.close()
+        unused_remote = sorted(o for o in remote_objs if o not in used)
+    return unused_local, unused_remote
+
+
+def gc_apply(
+    ws: Workspace, local: list[Obj], remote_objs: list[Obj], *, remote: str | None
+) -> None:
+    for legacy in (False, True):
+        ws.store.remove([o for o, lg in local if lg == legacy], legacy=legacy)
+    ws.store.clean_tmp()
+    if remote_objs:
+        from bale.remotes import transfer
+
+        _spec, backend = open_backend(ws, remote)
+        try:
+            transfer.remove(backend, remote_objs)
+        finally:
+            backend.close()
+
+
+def fsck(ws: Workspace, *, remote: str | None = None, cloud: bool = False) -> list[tuple[str, str]]:
+    """(oid, actual hash) of every object whose content does not match its name."""
+    if cloud:
+        from bale.remotes import transfer
+
+        _spec, backend = open_backend(ws, remote)
+        try:
+            return transfer.verify(backend, jobs=ws.jobs, progress=ws.progress)
+        finally:
+            backend.close()
+    from bale.parallel import map_batched
+
+    objs = [(o, False) for o in ws.store.oids()] + [(o, True) for o in ws.store.oids(legacy=True)]
+
+    def run(batch):
+        return [(oid, ws.store.verify(oid, legacy=legacy)) for oid, legacy in batch]
+
+    return [(oid, actual) for oid, actual in map_batched(run, objs, jobs=ws.jobs) if oid != actual]
+
+
+def relpath(ws: Workspace, rel: str) -> str:
+    return os.path.relpath(ws.repo.abs(rel))
