@@ -622,7 +622,7 @@ def _run_step(
     elif step.op != "version" and lane.broken:
         reason = lane.broken
     elif failed := [n for n in step.needs if n in lane.failed]:
-        reason = f"needs {failed[0]}, which failed"
+        reason = f"needs {failed[0]} ({lane.failed[failed[0]]})"
     if reason:
         lane.failed.setdefault(step.op, reason)
         if timed:
