@@ -27,42 +27,49 @@ _UNSUPPORTED = {
 }
 
 
-def _reflink(src: str, tmp: str) -> None:
+# Each maker creates `tmp` from `src` and returns the stat of what `tmp` shows.
+
+
+def _reflink(src: str, tmp: str, mode: int) -> os.stat_result:
     with open(src, "rb") as fin:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             fcntl.ioctl(fd, FICLONE, fin.fileno())
+            return os.fstat(fd)
         finally:
             os.close(fd)
 
 
-def _copy(src: str, tmp: str) -> None:
-    with open(src, "rb") as fin:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+def _copy(src: str, tmp: str, mode: int) -> os.stat_result:
+    fin = os.open(src, os.O_RDONLY)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            size = os.fstat(fin.fileno()).st_size
-            if size <= 1 << 20:
-                data = fin.read()
+            data = os.read(fin, 1 << 20)
+            if len(data) < 1 << 20:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
             else:
-                offset = 0
-                while offset < size:
-                    sent = os.sendfile(fd, fin.fileno(), offset, size - offset)
-                    if sent == 0:
-                        break
+                os.write(fd, data)
+                offset = len(data)
+                while sent := os.sendfile(fd, fin, offset, 1 << 30):
                     offset += sent
+            return os.fstat(fd)
         finally:
             os.close(fd)
+    finally:
+        os.close(fin)
 
 
-def _hardlink(src: str, tmp: str) -> None:
+def _hardlink(src: str, tmp: str, mode: int) -> os.stat_result:
     os.link(src, tmp)
+    return os.stat(tmp)
 
 
-def _symlink(src: str, tmp: str) -> None:
+def _symlink(src: str, tmp: str, mode: int) -> os.stat_result:
     os.symlink(os.path.abspath(src), tmp)
+    return os.stat(tmp)
 
 
 _MAKERS = {"reflink": _reflink, "copy": _copy, "hardlink": _hardlink, "symlink": _symlink}
@@ -79,11 +86,9 @@ class Linker:
         for link_type in list(self.link_types):
             tmp = tmp_name(dest)
             try:
-                _MAKERS[link_type](src, tmp)
-                if isexec and link_type in ("copy", "reflink"):
-                    os.chmod(tmp, 0o755 & ~_umask())
+                sres = _MAKERS[link_type](src, tmp, 0o777 if isexec else 0o666)
                 os.replace(tmp, dest)
-                return os.stat(dest)
+                return sres
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
@@ -97,14 +102,3 @@ class Linker:
     @property
     def is_copy(self) -> bool:
         return self.link_types[0] in ("copy", "reflink")
-
-
-_UMASK: int | None = None
-
-
-def _umask() -> int:
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0)
-        os.umask(_UMASK)
-    return _UMASK

@@ -60,7 +60,7 @@ def place_output(
     listing = ws.listing(rel) if existed else []
     if sub is not None:
         listing = [e for e in listing if e.relpath == sub or e.relpath.startswith(sub + "/")]
-    known, unknown = known_md5s(ws.state, rel, listing, legacy=out.legacy)
+    known, unknown = known_md5s(ws.state, rel, listing, legacy=out.legacy) if listing else ({}, [])
     wanted = dict(entries)
     # Files whose content we must know: those that would be replaced or deleted.
     if unknown:
