@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -312,15 +313,20 @@ class RunContext:
     s3: S3Server | None
     env: dict[str, str]
     timeout: float
+    files: int = 0  # how many files the dataset has
+    first_file: str = ""  # the file that "one change" appends to
     bound_uploaded: bool = False
+
+    def __post_init__(self) -> None:
+        layout = self.dataset.layout()
+        self.files, self.first_file = len(layout), layout[0][0]
 
     def prefix(self, who: str) -> str:
         return f"{self.dataset.name}-{self.rep}-{who}"
 
 
 def _change_one_file(lane: Lane, ctx: RunContext) -> None:
-    first = ctx.dataset.layout()[0][0]
-    with open(lane.data / first, "ab") as f:
+    with open(lane.data / ctx.first_file, "ab") as f:
         f.write(b"changed by the benchmark\n")
 
 
@@ -447,9 +453,8 @@ def run_bound(name: str, ctx: RunContext) -> Timed:
     """Time one machine bound on the dataset's files."""
     src = str(ctx.source)
     cpus = os.cpu_count() or 1
-    count = len(ctx.dataset.layout())
-    per_batch = max(1, -(-count // (4 * cpus)))
-    find = f"find {_q(src)} -type f -print0 | xargs -0"
+    per_batch = max(1, -(-ctx.files // (4 * cpus)))
+    find = f"find {shlex.quote(src)} -type f -print0 | xargs -0"
     shell = {
         "cat": f"{find} cat > /dev/null",
         "md5sum": f"{find} md5sum > /dev/null",
@@ -477,10 +482,6 @@ def run_bound(name: str, ctx: RunContext) -> Timed:
         ctx.bound_uploaded = True
     remove_tree(out)
     return done
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "'\\''") + "'"
 
 
 # --- the run ----------------------------------------------------------------------------
