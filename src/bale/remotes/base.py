@@ -1,0 +1,145 @@
+"""The backend interface: a few primitives every remote gives, nothing more.
+
+Keys are *relpaths*: posix paths relative to the remote's URL, as
+`odb.layout.oid_relpath` names them (`files/md5/ab/cdef…`). Retries,
+concurrency, verification and progress are not here; `transfer.py` wraps
+them around these primitives once for every backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
+
+from bale.errors import RemoteConfigError
+
+# Options every remote accepts (DVC's common remote keys); backends read their own.
+COMMON_OPTIONS = frozenset(
+    {"url", "jobs", "checksum_jobs", "verify", "worktree", "version_aware", "no_traverse"}
+)
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A remote's primitives.
+
+    `url` is the remote's URL with any password removed, for messages.
+    `default_jobs` is the concurrency the engine uses when the caller gives none.
+    `list_cost` is what listing one page of `page_size` names costs, counted in
+    single-object existence checks; the engine uses both to choose between
+    listing a prefix and asking object by object.
+
+    Every method raises a `RemoteAccessError` subclass on failure; an answer the
+    backend could not get is an error, never "absent".
+    """
+
+    url: str
+    default_jobs: int
+    list_cost: float
+    page_size: int
+
+    def exists_many(self, relpaths: Sequence[str]) -> set[str]:
+        """The subset of `relpaths` present on the remote."""
+        ...
+
+    def iter_prefix(self, prefix: str) -> Iterator[str]:
+        """Relpaths of the files directly under folder `prefix` (none if it is absent)."""
+        ...
+
+    def put_file(self, local_path: str, relpath: str) -> None:
+        """Upload so that `relpath` appears only once its content is complete."""
+        ...
+
+    def get_file(self, relpath: str, local_path: str) -> None:
+        """Download to `local_path` (a new file the caller owns).
+
+        Raises:
+            FileNotFoundError: the object is not on the remote.
+        """
+        ...
+
+    def remove_many(self, relpaths: Sequence[str]) -> None:
+        """Delete these objects; already absent ones are fine."""
+        ...
+
+    def local_path(self, relpath: str) -> str | None:
+        """A path the engine may read directly (folder remotes), else None."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        ...
+
+
+def parse_bool(url: str, name: str, value: object, default: bool) -> bool:
+    """DVC's boolean option values (`true`/`false`, `yes`/`no`, `1`/`0`)."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise RemoteConfigError(url, f"option '{name}' must be true or false, not '{value}'")
+
+
+def parse_int(url: str, name: str, value: object, *, minimum: int = 1) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise RemoteConfigError(
+            url, f"option '{name}' must be a whole number >= {minimum}, not '{value}'"
+        )
+    return number
+
+
+def check_options(url: str, scheme: str, options: Mapping[str, object], known: set[str]) -> None:
+    """Refuse option names a backend does not know: a typo must not be ignored."""
+    unknown = sorted(set(options) - known - COMMON_OPTIONS)
+    if unknown:
+        names = ", ".join(f"'{n}'" for n in unknown)
+        raise RemoteConfigError(
+            url,
+            f"option {names} is not supported for {scheme} remotes; "
+            f"supported: {', '.join(sorted(known))}",
+        )
+
+
+def display_url(url: str) -> str:
+    """The URL without a password, safe for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def scrub(text: str, secrets: Sequence[str | None]) -> str:
+    """`text` with every secret value replaced, for the rare message that quotes a library."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def cpu_jobs(factor: int, *, low: int, high: int) -> int:
+    return max(low, min(high, factor * (os.cpu_count() or 1)))

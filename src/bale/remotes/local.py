@@ -1,0 +1,119 @@
+"""A folder remote (a mounted share, another disk), natively with `os`."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+
+from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
+from bale.fsutil import remove_file, tmp_name
+from bale.remotes.base import check_options, cpu_jobs
+
+OBJECT_MODE = 0o444  # DVC's local remotes keep objects read-only, like its cache
+
+
+class LocalBackend:
+    """Objects under a local folder, in the cache's layout."""
+
+    list_cost = 1.0  # one scandir of a prefix folder costs about one stat
+    page_size = 1000
+
+    def __init__(self, root: str, options: Mapping[str, object] | None = None) -> None:
+        self.url = root
+        check_options(root, "folder", options or {}, set())
+        self.root = os.path.abspath(root)
+        self.default_jobs = cpu_jobs(2, low=4, high=16)
+        self._made_dirs: set[str] = set()
+
+    def _path(self, relpath: str) -> str:
+        return os.path.join(self.root, *relpath.split("/"))
+
+    def _error(self, err: OSError, action: str) -> RemoteAccessError:
+        where = err.filename or self.root
+        if isinstance(err, PermissionError):
+            return RemoteAuthError(
+                self.url, f"permission denied to {action} '{where}'; check the folder's owner/mode"
+            )
+        if err.errno == errno.ENOSPC:
+            return RemoteAccessError(self.url, f"no space left to {action} '{where}'")
+        if err.errno in (errno.EROFS,):
+            return RemoteAuthError(self.url, f"'{where}' is on a read-only filesystem")
+        return RemoteAccessError(self.url, f"cannot {action} '{where}': {err.strerror or err}")
+
+    def local_path(self, relpath: str) -> str | None:
+        return self._path(relpath)
+
+    def exists_many(self, relpaths: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for rel in relpaths:
+            try:
+                os.stat(self._path(rel))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as err:
+                raise self._error(err, "check") from err
+            found.add(rel)
+        return found
+
+    def iter_prefix(self, prefix: str) -> Iterator[str]:
+        base = self._path(prefix) if prefix else self.root
+        try:
+            with os.scandir(base) as entries:
+                names = [e.name for e in entries if e.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as err:
+            raise self._error(err, "list") from err
+        for name in names:
+            yield f"{prefix}/{name}" if prefix else name
+
+    def put_file(self, local_path: str, relpath: str) -> None:
+        dest = self._path(relpath)
+        parent = os.path.dirname(dest)
+        tmp = tmp_name(dest)
+        try:
+            if parent not in self._made_dirs:
+                os.makedirs(parent, exist_ok=True)
+                self._made_dirs.add(parent)
+            shutil.copyfile(local_path, tmp)
+            os.chmod(tmp, OBJECT_MODE)
+            # The object appears under its name only once complete; a killed
+            # copy leaves at most a `.tmp` file, never a short object.
+            os.replace(tmp, dest)
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                remove_file(tmp)
+            if isinstance(err, OSError) and err.filename != local_path:
+                raise self._error(err, "write") from err
+            raise
+
+    def get_file(self, relpath: str, local_path: str) -> None:
+        try:
+            shutil.copyfile(self._path(relpath), local_path)
+        except FileNotFoundError:
+            raise
+        except OSError as err:
+            if err.filename == local_path:
+                raise
+            raise self._error(err, "read") from err
+
+    def remove_many(self, relpaths: Sequence[str]) -> None:
+        for rel in relpaths:
+            try:
+                remove_file(self._path(rel))
+            except OSError as err:
+                raise self._error(err, "delete") from err
+
+    def close(self) -> None:
+        pass
+
+
+def open_local(path: str, options: Mapping[str, object]) -> LocalBackend:
+    if not path:
+        raise RemoteConfigError(path or "''", "the remote URL is empty; set url to a folder")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise RemoteNotFoundError(path, "is not a folder; set the remote's url to a folder")
+    return LocalBackend(path, options)

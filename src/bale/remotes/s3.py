@@ -1,0 +1,371 @@
+"""S3 and S3-compatible remotes (`s3://bucket/prefix`), through obstore.
+
+Why obstore and not s3fs: against moto's server on a 2-core machine, pushing
+2,000 small objects with 32 jobs took 4.5-4.7 s with obstore against 5.7-6.1 s
+with s3fs and 5.6-6.1 s with a boto3 thread pool, because the client's own CPU
+(0.9 s, against 3.3 s and 2.8 s) competes with the server for the cores. The
+same held for downloads. Credentials that obstore cannot find itself (AWS
+profiles, `credentialpath`, SSO, instance roles) are resolved by botocore, as
+DVC's s3fs does, and handed to obstore.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bale.errors import (
+    RemoteAccessError,
+    RemoteAuthError,
+    RemoteConfigError,
+    RemoteNotFoundError,
+    RemoteUnavailableError,
+)
+from bale.remotes.base import check_options, cpu_jobs, first_line, parse_bool, scrub
+
+OPTIONS = {
+    "endpointurl",
+    "region",
+    "profile",
+    "credentialpath",
+    "configpath",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "use_ssl",
+    "ssl_verify",
+    "allow_anonymous_login",
+    "sse",
+    "sse_kms_key_id",
+    "read_timeout",
+    "connect_timeout",
+}
+# DVC options bale cannot honour with this client: refused, never ignored.
+UNSUPPORTED = {"acl", "grant_read", "grant_read_acp", "grant_write_acp", "grant_full_control"}
+UNSUPPORTED |= {"sse_customer_key", "sse_customer_algorithm", "listobjects", "use_dualstack"}
+SMALL = 8 << 20  # read or download whole below this; stream above
+PART = 8 << 20  # multipart part size for large uploads
+PART_CONCURRENCY = 4  # parts in flight per large file: bounds memory (4 x 8 MiB)
+INSTALL_HINT = "the S3 client is not installed; run: pip install 'bale[s3]'"
+
+
+class _BotocoreCredentials:
+    """An obstore credential provider backed by a botocore session (refreshing)."""
+
+    def __init__(self, credentials: Any) -> None:
+        self.credentials = credentials
+
+    def __call__(self) -> dict[str, Any]:
+        frozen = self.credentials.get_frozen_credentials()
+        return {
+            "access_key_id": frozen.access_key,
+            "secret_access_key": frozen.secret_key,
+            "token": frozen.token,
+            "expires_at": datetime.now(UTC) + timedelta(minutes=10),
+        }
+
+
+class S3Backend:
+    """Objects under `s3://bucket/prefix/`; a PUT (or a completed multipart upload)
+    makes an object visible only when whole."""
+
+    list_cost = 8.0  # a LIST page of 1,000 keys costs the server about 8 HEADs
+    page_size = 1000
+
+    def __init__(self, url: str, options: Mapping[str, object]) -> None:
+        self.url = url
+        bad = sorted(UNSUPPORTED & set(options))
+        if bad:
+            raise RemoteConfigError(
+                url, f"option '{bad[0]}' is not supported by bale's S3 client; remove it"
+            )
+        check_options(url, "s3", options, OPTIONS)
+        match = re.match(r"^s3://([^/]+)/*(.*?)/*$", url)
+        if not match:
+            raise RemoteConfigError(url, "an S3 URL looks like s3://bucket/path")
+        self.bucket, self.prefix = match.group(1), match.group(2)
+        self._secrets = [str(options.get(k) or "") for k in ("secret_access_key", "session_token")]
+        self.default_jobs = cpu_jobs(8, low=16, high=64)
+        self._store = self._make_store(options)
+        self._checked = False
+        self._check_lock = threading.Lock()
+
+    def _make_store(self, options: Mapping[str, object]) -> Any:
+        try:
+            from obstore.store import S3Store
+        except ImportError as err:
+            raise RemoteConfigError(self.url, INSTALL_HINT) from err
+        opt = {k: str(v) for k, v in options.items() if v is not None and v != ""}
+        config: dict[str, Any] = {}
+        client: dict[str, Any] = {
+            "connect_timeout": opt.get("connect_timeout", "10") + "s",
+            "read_timeout": opt.get("read_timeout", "120") + "s",
+            "timeout": "3600s",
+        }
+        use_ssl = parse_bool(self.url, "use_ssl", opt.get("use_ssl"), True)
+        endpoint = opt.get("endpointurl")
+        if endpoint:
+            if "://" not in endpoint:
+                endpoint = ("https://" if use_ssl else "http://") + endpoint
+            config["endpoint"] = endpoint.rstrip("/")
+            client["allow_http"] = endpoint.startswith("http://")
+        ssl_verify = opt.get("ssl_verify")
+        if ssl_verify is not None:
+            if ssl_verify.strip().lower() in ("false", "no", "off", "0"):
+                client["allow_invalid_certificates"] = True
+            elif ssl_verify.strip().lower() not in ("true", "yes", "on", "1"):
+                client["root_certificate"] = ssl_verify  # a CA bundle path, as in DVC
+        if opt.get("sse"):
+            config["server_side_encryption"] = opt["sse"]
+        if opt.get("sse_kms_key_id"):
+            config["sse_kms_key_id"] = opt["sse_kms_key_id"]
+        region = opt.get("region")
+        anonymous = parse_bool(
+            self.url, "allow_anonymous_login", opt.get("allow_anonymous_login"), False
+        )
+        provider = None
+        if opt.get("access_key_id") or opt.get("secret_access_key"):
+            if not (opt.get("access_key_id") and opt.get("secret_access_key")):
+                raise RemoteConfigError(
+                    self.url,
+                    "set both access_key_id and secret_access_key "
+                    "(bale remote modify --local NAME OPTION VALUE)",
+                )
+            config["access_key_id"] = opt["access_key_id"]
+            config["secret_access_key"] = opt["secret_access_key"]
+            if opt.get("session_token"):
+                config["session_token"] = opt["session_token"]
+        else:
+            credentials, session_region = self._botocore_credentials(opt)
+            region = region or session_region
+            if credentials is not None:
+                provider = _BotocoreCredentials(credentials)
+            elif anonymous:
+                config["skip_signature"] = True
+            else:
+                raise RemoteAuthError(
+                    self.url,
+                    "no AWS credentials found; set access_key_id and secret_access_key "
+                    "(bale remote modify --local NAME access_key_id ...), "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a profile",
+                )
+        config["region"] = region or "us-east-1"
+        retry = {
+            "max_retries": 2,
+            "retry_timeout": timedelta(seconds=20),
+            "backoff": {
+                "init_backoff": timedelta(milliseconds=100),
+                "max_backoff": timedelta(seconds=2),
+                "base": 2,
+            },
+        }
+        try:
+            return S3Store(
+                self.bucket,
+                config=config,
+                client_options=client,
+                retry_config=retry,
+                credential_provider=provider,
+            )
+        except Exception as err:
+            raise RemoteConfigError(
+                self.url, f"invalid S3 options: {scrub(first_line(str(err)), self._secrets)}"
+            ) from err
+
+    def _botocore_credentials(self, opt: Mapping[str, str]) -> tuple[Any, str | None]:
+        """AWS's own lookup: environment, profile, credentials file, SSO, roles."""
+        try:
+            import botocore.exceptions
+            import botocore.session
+        except ImportError as err:
+            raise RemoteConfigError(self.url, INSTALL_HINT) from err
+        try:
+            session = botocore.session.Session(profile=opt.get("profile"))
+            if opt.get("credentialpath"):
+                session.set_config_variable("credentials_file", opt["credentialpath"])
+            if opt.get("configpath"):
+                session.set_config_variable("config_file", opt["configpath"])
+            return session.get_credentials(), session.get_config_variable("region")
+        except botocore.exceptions.ProfileNotFound as err:
+            raise RemoteConfigError(
+                self.url,
+                f"AWS profile '{opt.get('profile')}' not found; check the profile option "
+                "or ~/.aws/config",
+            ) from err
+        except botocore.exceptions.BotoCoreError as err:
+            raise RemoteAuthError(
+                self.url, f"cannot load AWS credentials: {first_line(str(err))}"
+            ) from err
+
+    # -- keys ----------------------------------------------------------------
+
+    def _key(self, relpath: str) -> str:
+        return f"{self.prefix}/{relpath}" if self.prefix else relpath
+
+    def _rel(self, key: str) -> str:
+        return key[len(self.prefix) + 1 :] if self.prefix else key
+
+    # -- errors --------------------------------------------------------------
+
+    def _error(self, err: Exception, action: str) -> RemoteAccessError:
+        """One table from obstore's errors to bale's, without secrets."""
+        text = str(err)
+        code = re.search(r"<Code>([^<]+)</Code>", text) or re.search(r"code: (\w+)", text)
+        status = re.search(r"status code: (\d{3})|status: (\d{3})", text)
+        code_s = code.group(1) if code else ""
+        status_n = int(next(g for g in status.groups() if g)) if status else 0
+        where = f"s3://{self.bucket}"
+        if code_s == "NoSuchBucket":
+            return RemoteNotFoundError(
+                self.url,
+                f"bucket '{self.bucket}' does not exist; create it or fix the remote's url",
+            )
+        if code_s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken") or (
+            code_s == "ExpiredToken"
+        ):
+            return RemoteAuthError(
+                self.url,
+                f"the credentials were refused ({code_s}); check access_key_id, "
+                "secret_access_key and session_token (bale remote modify --local), "
+                "or your AWS profile",
+            )
+        if code_s in ("AccessDenied", "AllAccessDisabled") or type(err).__name__ in (
+            "PermissionDeniedError",
+            "UnauthenticatedError",
+        ):
+            return RemoteAuthError(
+                self.url,
+                f"access denied to {action} in {where} (wrong credentials, or they lack "
+                "permission); check the keys and the bucket policy",
+            )
+        if status_n >= 500 or code_s in ("SlowDown", "RequestTimeout", "ServiceUnavailable"):
+            return RemoteUnavailableError(
+                self.url, f"the server failed to {action} ({code_s or status_n}); try again later"
+            )
+        lowered = text.lower()
+        if "dns error" in lowered or "failed to lookup address" in lowered:
+            return RemoteUnavailableError(
+                self.url, "the endpoint's host name does not resolve; check endpointurl"
+            )
+        if (
+            "error sending request" in lowered
+            or "connection" in lowered
+            or "timed out" in lowered
+            or "timeout" in lowered
+        ):
+            return RemoteUnavailableError(
+                self.url,
+                f"cannot reach the S3 endpoint to {action} (connection failed); check "
+                "endpointurl and that the server is running",
+            )
+        return RemoteAccessError(
+            self.url, f"cannot {action}: {scrub(first_line(text), self._secrets)}"
+        )
+
+    def _check_bucket(self) -> None:
+        """One LIST before the first HEAD: HEAD cannot tell a missing bucket from a
+        missing object, nor (with no body) wrong keys from a refused permission."""
+        if self._checked:
+            return
+        with self._check_lock:
+            if self._checked:
+                return
+            import obstore
+
+            try:
+                for _ in obstore.list(self._store, prefix=self._key("files/"), chunk_size=1):
+                    break
+            except Exception as err:
+                raise self._error(err, "list") from err
+            self._checked = True
+
+    # -- primitives ----------------------------------------------------------
+
+    def local_path(self, relpath: str) -> str | None:
+        return None
+
+    def exists_many(self, relpaths: Sequence[str]) -> set[str]:
+        import obstore
+
+        self._check_bucket()
+        found: set[str] = set()
+        for rel in relpaths:
+            try:
+                obstore.head(self._store, self._key(rel))
+            except FileNotFoundError:
+                continue
+            except Exception as err:
+                raise self._error(err, "check objects") from err
+            found.add(rel)
+        return found
+
+    def iter_prefix(self, prefix: str) -> Iterator[str]:
+        import obstore
+
+        key = self._key(prefix) + "/" if prefix else (self.prefix + "/" if self.prefix else "")
+        try:
+            for chunk in obstore.list(self._store, prefix=key, chunk_size=self.page_size):
+                for meta in chunk:
+                    yield self._rel(meta["path"])
+        except Exception as err:
+            raise self._error(err, "list") from err
+
+    def put_file(self, local_path: str, relpath: str) -> None:
+        import obstore
+
+        with open(local_path, "rb") as fobj:
+            size = fobj.seek(0, 2)
+            fobj.seek(0)
+            body: Any = fobj.read() if size < SMALL else Path(local_path)
+        try:
+            obstore.put(
+                self._store,
+                self._key(relpath),
+                body,
+                use_multipart=size >= SMALL,
+                chunk_size=PART,
+                max_concurrency=PART_CONCURRENCY,
+            )
+        except Exception as err:
+            raise self._error(err, "upload") from err
+
+    def get_file(self, relpath: str, local_path: str) -> None:
+        import obstore
+
+        try:
+            resp = obstore.get(self._store, self._key(relpath))
+            with open(local_path, "xb") as fobj:
+                if resp.meta["size"] < SMALL:
+                    fobj.write(resp.bytes())
+                else:
+                    for chunk in resp.stream(min_chunk_size=1 << 20):
+                        fobj.write(chunk)
+        except FileNotFoundError as err:
+            if "NoSuchBucket" in str(err):
+                raise self._error(err, "download") from err
+            raise FileNotFoundError(relpath) from err
+        except OSError as err:
+            if getattr(err, "filename", None) == local_path:
+                raise
+            raise self._error(err, "download") from err
+        except Exception as err:
+            raise self._error(err, "download") from err
+
+    def remove_many(self, relpaths: Sequence[str]) -> None:
+        import obstore
+
+        keys = [self._key(rel) for rel in relpaths]
+        try:
+            for start in range(0, len(keys), 1000):
+                obstore.delete(self._store, keys[start : start + 1000])
+        except FileNotFoundError:
+            return
+        except Exception as err:
+            raise self._error(err, "delete") from err
+
+    def close(self) -> None:
+        self._store = None

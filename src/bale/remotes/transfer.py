@@ -1,0 +1,618 @@
+"""The one transfer engine: push, fetch, status, listing, removal, verification.
+
+Every command that moves or checks objects (push, pull, fetch, status -c, gc,
+fsck, add --to-remote) calls these functions, so concurrency, retries,
+existence checks, verification and progress are written once:
+
+- work runs on `jobs` threads (the backend's default when not given); a
+  failure that concerns one object (missing, corrupt) is recorded and the rest
+  go on, while a failure of the remote itself (unreachable after retries,
+  credentials refused, no bucket) stops the run and is raised;
+- transient errors (connection refused or reset, 5xx, throttling) are retried
+  with exponential backoff and jitter;
+- uploads appear under their final key only when whole (the backends' rule),
+  and downloads enter the cache only through `ObjectStore.add_file`/`add_bytes`
+  after their hash matched, so a rerun after a kill redoes only what is missing;
+- which objects a remote has is found by listing its `XX/` prefix folders where
+  that is cheaper than asking object by object, judged from one sample listing
+  (see `_present`).
+
+`progress` is anything with `start(desc, total)`, `advance(n)` and `done()`;
+nothing is drawn here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import random
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Protocol, TypeVar
+
+from bale.errors import (
+    BaleError,
+    ObjectCorruptError,
+    ObjectMissingError,
+    RemoteAccessError,
+    RemoteObjectCorruptError,
+    RemoteObjectMissingError,
+)
+from bale.fsutil import remove_file, tmp_name
+from bale.hashing.md5 import CHUNK, d2u_bytes_update
+from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
+from bale.odb.store import ObjectStore
+from bale.remotes.base import Backend
+
+T = TypeVar("T")
+Item = tuple[str, bool]  # (oid, legacy)
+DIR_SUFFIX = ".dir"
+ATTEMPTS = 4  # one try and three retries: about 3 s of backoff in all
+FIRST_DELAY = 0.25
+# Errors about one object: recorded in `failed`; any other error stops the run.
+PER_OBJECT = (ObjectMissingError, RemoteObjectMissingError, ObjectCorruptError)
+
+
+class Progress(Protocol):
+    def start(self, desc: str, total: int | None) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def done(self) -> None: ...
+
+
+class _Silent:
+    def start(self, desc: str, total: int | None) -> None:
+        return None
+
+    def advance(self, n: int = 1) -> None:
+        return None
+
+    def done(self) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """What a push or fetch did, by oid."""
+
+    transferred: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already at the destination
+    failed: list[tuple[str, BaleError]] = field(default_factory=list)  # (oid, why)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class RemoteStatus(NamedTuple):
+    missing_on_remote: set[str]
+    missing_locally: set[str]
+
+
+# -- running work ---------------------------------------------------------------
+
+
+def _retry(op: Callable[[], T], stop: threading.Event) -> T:
+    """`op()`, retried with backoff while it fails transiently."""
+    delay = FIRST_DELAY
+    for attempt in range(ATTEMPTS):
+        try:
+            return op()
+        except RemoteAccessError as err:
+            if not err.transient or attempt == ATTEMPTS - 1 or stop.is_set():
+                raise
+        stop.wait(delay * random.uniform(0.5, 1.5))
+        delay *= 3
+    raise AssertionError("unreachable")
+
+
+_END = object()
+
+
+def _run(
+    items: Sequence[T],
+    work: Callable[[T, threading.Event], object],
+    *,
+    jobs: int,
+    on_result: Callable[[T, object, BaseException | None], None],
+) -> None:
+    """`work(item, stop)` on `jobs` threads; `on_result` is called under a lock.
+
+    A PER_OBJECT error goes to `on_result`; any other error stops the workers
+    (in-flight items finish) and is raised here once they have.
+    """
+    if not items:
+        return
+    lock = threading.Lock()
+    stop = threading.Event()
+    source = iter(items)
+    fatal: list[BaseException] = []
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                item = next(source, _END)
+            if item is _END:
+                return
+            try:
+                value = work(item, stop)  # type: ignore[arg-type]
+            except PER_OBJECT as err:
+                with lock:
+                    on_result(item, None, err)  # type: ignore[arg-type]
+            except BaseException as err:
+                with lock:
+                    fatal.append(err)
+                stop.set()
+                return
+            else:
+                with lock:
+                    on_result(item, value, None)  # type: ignore[arg-type]
+
+    threads = [
+        threading.Thread(target=worker, name="bale-transfer", daemon=True)
+        for _ in range(max(1, min(jobs, len(items))))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+    except BaseException:  # Ctrl-C: let in-flight transfers end, start no more
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if fatal:
+        raise fatal[0]
+
+
+def _unique(oids: Iterable[Item]) -> list[Item]:
+    seen: dict[str, bool] = {}
+    for oid, legacy in oids:
+        seen.setdefault(oid, legacy)
+    return list(seen.items())
+
+
+# -- existence ----------------------------------------------------------------
+
+
+def _list_bounded(backend: Backend, prefix: str, limit: float) -> set[str] | None:
+    """Names under `prefix`, or None once more than `limit` pages were needed."""
+    names: set[str] = set()
+    most = max(1, math.floor(limit)) * backend.page_size
+    for rel in backend.iter_prefix(prefix):
+        names.add(rel)
+        if len(names) > most:
+            return None
+    return names
+
+
+def _present(
+    backend: Backend, relpaths: Sequence[str], *, jobs: int, progress: Progress
+) -> set[str]:
+    """Which of `relpaths` the remote has.
+
+    Objects are grouped by prefix folder (`files/md5/ab`). Listing a folder
+    costs `list_cost` per page of `page_size` names; asking costs 1 per object.
+    The fullest folder is listed first as a sample (giving up, and asking
+    object by object, as soon as it costs more than asking would); its size
+    estimates every folder's, and each folder is then listed only where that
+    is cheaper for the objects asked about it. So ten objects never cause a
+    listing, and a huge remote is not listed for a few thousand objects.
+    """
+    found: set[str] = set()
+    if not relpaths:
+        return found
+    groups: dict[str, list[str]] = {}
+    for rel in relpaths:
+        groups.setdefault(rel.rpartition("/")[0], []).append(rel)
+    stop = threading.Event()
+    cost = backend.list_cost
+    to_ask: list[str] = []
+    to_list: list[tuple[str, list[str]]] = []
+    progress.start("Querying remote", len(relpaths))
+    sample = max(groups, key=lambda p: len(groups[p]))
+    if math.isinf(cost) or len(groups[sample]) <= cost:
+        to_ask = list(relpaths)
+    else:
+        rels = groups.pop(sample)
+        names = _retry(lambda: _list_bounded(backend, sample, len(rels) / cost), stop)
+        if names is None:
+            to_ask = list(relpaths)  # the remote is big: ask object by object
+            groups = {}
+        else:
+            found.update(rel for rel in rels if rel in names)
+            progress.advance(len(rels))
+            pages = max(1, math.ceil(len(names) / backend.page_size))
+            for prefix, group in groups.items():
+                if len(group) > pages * cost:
+                    to_list.append((prefix, group))
+                else:
+                    to_ask.extend(group)
+    batch = max(1, min(64, math.ceil(len(to_ask) / max(1, jobs))))
+    tasks: list[tuple[str, list[str]] | list[str]] = list(to_list)
+    tasks += [to_ask[i : i + batch] for i in range(0, len(to_ask), batch)]
+
+    def work(task: tuple[str, list[str]] | list[str], stop: threading.Event) -> list[str]:
+        if isinstance(task, tuple):
+            prefix, group = task
+            names = _retry(lambda: _list_bounded(backend, prefix, len(group) / cost), stop)
+            if names is not None:
+                return [rel for rel in group if rel in names]
+            rels: Sequence[str] = group  # bigger than the sample said: ask instead
+        else:
+            rels = task
+        return sorted(_retry(lambda: backend.exists_many(rels), stop))
+
+    def done(task: tuple[str, list[str]] | list[str], value: object, err: object) -> None:
+        found.update(value)  # type: ignore[arg-type]
+        progress.advance(len(task[1]) if isinstance(task, tuple) else len(task))
+
+    _run(tasks, work, jobs=jobs, on_result=done)
+    progress.done()
+    return found
+
+
+# -- public operations ------------------------------------------------------------
+
+
+def upload(
+    backend: Backend,
+    sources: Iterable[tuple[str, str, bool]],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> TransferResult:
+    """Upload `(local_path, oid, legacy)` files the remote lacks.
+
+    For `add --to-remote` (files straight from the workspace) and, through
+    `push`, for cache objects. The caller vouches that each file hashes to its oid.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole; what was uploaded stays.
+    """
+    progress = progress or _Silent()
+    jobs = jobs or backend.default_jobs
+    by_oid: dict[str, tuple[str, bool]] = {}
+    for path, oid, legacy in sources:
+        by_oid.setdefault(oid, (path, legacy))
+    result = TransferResult()
+    wanted: list[str] = []
+    for oid, (path, _legacy) in by_oid.items():
+        if os.path.exists(path):
+            wanted.append(oid)
+        else:
+            result.failed.append((oid, ObjectMissingError(oid, path)))
+    rel_of = {oid: oid_relpath(oid, legacy=by_oid[oid][1]) for oid in wanted}
+    present = _present(backend, list(rel_of.values()), jobs=jobs, progress=progress)
+    todo = []
+    for oid in wanted:
+        if rel_of[oid] in present:
+            result.skipped.append(oid)
+        else:
+            todo.append(oid)
+
+    def work(oid: str, stop: threading.Event) -> None:
+        path = by_oid[oid][0]
+        try:
+            _retry(lambda: backend.put_file(path, rel_of[oid]), stop)
+        except FileNotFoundError as err:
+            if err.filename == path:
+                raise ObjectMissingError(oid, path) from err
+            raise
+
+    def done(oid: str, value: object, err: BaseException | None) -> None:
+        if err is None:
+            result.transferred.append(oid)
+        else:
+            result.failed.append((oid, err))  # type: ignore[arg-type]
+        progress.advance(1)
+
+    progress.start("Uploading", len(todo))
+    try:
+        _run(todo, work, jobs=jobs, on_result=done)
+    finally:
+        progress.done()
+    return result
+
+
+def push(
+    cache: ObjectStore,
+    backend: Backend,
+    oids: Iterable[Item],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> TransferResult:
+    """Upload the cache objects `(oid, legacy)` the remote lacks.
+
+    Objects missing from the cache are reported in `failed`, not raised.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole; rerunning resumes.
+    """
+    items = _unique(oids)
+    sources = [(cache.path(oid, legacy=legacy), oid, legacy) for oid, legacy in items]
+    return upload(backend, sources, jobs=jobs, progress=progress)
+
+
+def _md5_file(path: str, *, d2u: bool) -> str:
+    hasher = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fobj:
+        while chunk := fobj.read(CHUNK):
+            if d2u:
+                d2u_bytes_update(hasher, chunk)
+            else:
+                hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _store_verified(cache: ObjectStore, backend: Backend, src: str, oid: str, legacy: bool) -> None:
+    """Put `src` into the cache as `oid` only if it hashes to `oid`."""
+    if oid.endswith(DIR_SUFFIX):
+        # Manifests are small and hashed as written (no dos2unix, even legacy).
+        with open(src, "rb") as fobj:
+            data = fobj.read()
+        actual = hashlib.md5(data, usedforsecurity=False).hexdigest() + DIR_SUFFIX
+        if actual != oid:
+            raise RemoteObjectCorruptError(backend.url, oid, actual)
+        cache.add_bytes(oid, data, legacy=legacy)
+        return
+    try:
+        cache.add_file(src, legacy=legacy, expected=oid)
+    except ObjectCorruptError as err:
+        raise RemoteObjectCorruptError(backend.url, oid, err.actual) from err
+
+
+def fetch(
+    cache: ObjectStore,
+    backend: Backend,
+    oids: Iterable[Item],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> TransferResult:
+    """Download the objects `(oid, legacy)` the cache lacks, verified.
+
+    Each object is downloaded to a temporary file in the cache folder and enters
+    the cache only if its content hashes to its oid; a corrupt or missing remote
+    object is reported in `failed` (RemoteObjectCorruptError,
+    RemoteObjectMissingError) and nothing of it is kept.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole; rerunning resumes.
+    """
+    progress = progress or _Silent()
+    jobs = jobs or backend.default_jobs
+    result = TransferResult()
+    todo: list[Item] = []
+    for oid, legacy in _unique(oids):
+        if cache.exists(oid, legacy=legacy):
+            result.skipped.append(oid)
+        else:
+            todo.append((oid, legacy))
+    if todo:
+        os.makedirs(cache.root, exist_ok=True)
+
+    def work(item: Item, stop: threading.Event) -> None:
+        oid, legacy = item
+        rel = oid_relpath(oid, legacy=legacy)
+        direct = backend.local_path(rel)
+        if direct is not None:
+            # A folder remote: hash while copying straight into the cache.
+            try:
+                _store_verified(cache, backend, direct, oid, legacy)
+            except FileNotFoundError as err:
+                if err.filename != direct:
+                    raise
+                raise RemoteObjectMissingError(backend.url, oid) from err
+            return
+        tmp = tmp_name(os.path.join(cache.root, "fetch"))
+
+        def get() -> None:
+            remove_file(tmp)  # a retry starts from nothing
+            backend.get_file(rel, tmp)
+
+        try:
+            try:
+                _retry(get, stop)
+            except FileNotFoundError as err:
+                if err.filename == tmp:
+                    raise
+                raise RemoteObjectMissingError(backend.url, oid) from err
+            _store_verified(cache, backend, tmp, oid, legacy)
+        finally:
+            remove_file(tmp)
+
+    def done(item: Item, value: object, err: BaseException | None) -> None:
+        if err is None:
+            result.transferred.append(item[0])
+        else:
+            result.failed.append((item[0], err))  # type: ignore[arg-type]
+        progress.advance(1)
+
+    progress.start("Downloading", len(todo))
+    try:
+        _run(todo, work, jobs=jobs, on_result=done)
+    finally:
+        progress.done()
+    return result
+
+
+def present(
+    backend: Backend,
+    oids: Iterable[Item],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> set[Item]:
+    """The `(oid, legacy)` objects the remote has (status -c).
+
+    Raises:
+        RemoteAccessError: the remote could not answer (never guessed as absent).
+    """
+    items = _unique(oids)
+    rel_of = {oid_relpath(oid, legacy=legacy): (oid, legacy) for oid, legacy in items}
+    found = _present(
+        backend, list(rel_of), jobs=jobs or backend.default_jobs, progress=progress or _Silent()
+    )
+    return {rel_of[rel] for rel in found}
+
+
+def status(
+    cache: ObjectStore,
+    backend: Backend,
+    oids: Iterable[Item],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> RemoteStatus:
+    """Which objects are missing on the remote, and which in the cache.
+
+    Raises:
+        RemoteAccessError: the remote could not answer (never guessed as absent).
+    """
+    items = _unique(oids)
+    on_remote = present(backend, items, jobs=jobs, progress=progress)
+    return RemoteStatus(
+        missing_on_remote={oid for oid, legacy in items if (oid, legacy) not in on_remote},
+        missing_locally={oid for oid, legacy in items if not cache.exists(oid, legacy=legacy)},
+    )
+
+
+def list_objects(
+    backend: Backend,
+    *,
+    legacy: bool | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> set[Item]:
+    """Every `(oid, legacy)` object on the remote, by listing its prefix folders
+    (256 per layout; both layouts unless `legacy` picks one). For gc -c.
+
+    Temporary names left by killed uploads are not objects and are not listed.
+
+    Raises:
+        RemoteAccessError: a listing failed; nothing is guessed.
+    """
+    progress = progress or _Silent()
+    layouts = [False, True] if legacy is None else [legacy]
+    prefixes: list[tuple[str, bool]] = []
+    for old in layouts:
+        base = "" if old else FILES_DIR + "/"
+        prefixes += [(f"{base}{i:02x}", old) for i in range(256)]
+    found: set[Item] = set()
+
+    def work(task: tuple[str, bool], stop: threading.Event) -> list[str]:
+        return _retry(lambda: list(backend.iter_prefix(task[0])), stop)
+
+    def done(task: tuple[str, bool], value: object, err: BaseException | None) -> None:
+        two = task[0][-2:]
+        for rel in value:  # type: ignore[attr-defined]
+            oid = oid_from_parts(two, rel.rpartition("/")[2])
+            if oid:
+                found.add((oid, task[1]))
+        progress.advance(1)
+
+    progress.start("Listing remote", len(prefixes))
+    try:
+        _run(prefixes, work, jobs=jobs or backend.default_jobs, on_result=done)
+    finally:
+        progress.done()
+    return found
+
+
+def remove(
+    backend: Backend,
+    oids: Iterable[Item],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Delete these objects from the remote (gc -c); absent ones are fine. Returns the count.
+
+    Raises:
+        RemoteAccessError: a deletion failed (e.g. permission denied).
+    """
+    progress = progress or _Silent()
+    rels = [oid_relpath(oid, legacy=legacy) for oid, legacy in _unique(oids)]
+    batches = [rels[i : i + 250] for i in range(0, len(rels), 250)]
+
+    def work(batch: list[str], stop: threading.Event) -> None:
+        _retry(lambda: backend.remove_many(batch), stop)
+
+    def done(batch: list[str], value: object, err: BaseException | None) -> None:
+        progress.advance(len(batch))
+
+    progress.start("Removing", len(rels))
+    try:
+        _run(batches, work, jobs=jobs or backend.default_jobs, on_result=done)
+    finally:
+        progress.done()
+    return len(rels)
+
+
+def verify(
+    backend: Backend,
+    oids: Iterable[Item] | None = None,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> list[tuple[str, str]]:
+    """Re-hash remote objects (fsck -r): `(oid, actual)` for each one whose content
+    does not match its name, `(oid, "missing")` for a named one that is absent.
+
+    Without `oids`, every object the remote lists is checked. Objects are
+    downloaded to a temporary folder and deleted after hashing.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole.
+    """
+    progress = progress or _Silent()
+    jobs = jobs or backend.default_jobs
+    items = sorted(list_objects(backend, jobs=jobs)) if oids is None else _unique(oids)
+    bad: list[tuple[str, str]] = []
+    scratch = tempfile.mkdtemp(prefix="bale-verify-")
+
+    def work(item: Item, stop: threading.Event) -> str:
+        oid, legacy = item
+        rel = oid_relpath(oid, legacy=legacy)
+        d2u = legacy and not oid.endswith(DIR_SUFFIX)
+        direct = backend.local_path(rel)
+        try:
+            if direct is not None:
+                digest = _md5_file(direct, d2u=d2u)
+            else:
+                tmp = os.path.join(scratch, oid)
+
+                def get() -> None:
+                    remove_file(tmp)
+                    backend.get_file(rel, tmp)
+
+                try:
+                    _retry(get, stop)
+                    digest = _md5_file(tmp, d2u=d2u)
+                finally:
+                    remove_file(tmp)
+        except FileNotFoundError:
+            return "missing"
+        return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest
+
+    def done(item: Item, value: object, err: BaseException | None) -> None:
+        if value != item[0]:
+            bad.append((item[0], str(value)))
+        progress.advance(1)
+
+    progress.start("Verifying remote", len(items))
+    try:
+        _run(items, work, jobs=jobs, on_result=done)
+    finally:
+        progress.done()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return sorted(bad)
