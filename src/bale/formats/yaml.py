@@ -8,6 +8,7 @@ style, 2-space indent, sequences at their parent's indent, YAML 1.2 scalars
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -15,7 +16,12 @@ import yaml
 
 
 class _Resolver12(yaml.resolver.BaseResolver):
-    """The YAML 1.2 core schema, which ruamel.yaml uses when dumping."""
+    """The YAML 1.2 resolvers ruamel.yaml uses (its `implicit_resolvers`), in its order.
+
+    A string that one of these would read as another type is quoted when
+    dumped, so they must match ruamel's exactly for DVC's quoting to match:
+    `'2001-12-14'`, `'-.5'` and `'='` are quoted, `.5e3` is not.
+    """
 
 
 _Resolver12.add_implicit_resolver(
@@ -24,26 +30,46 @@ _Resolver12.add_implicit_resolver(
     list("tTfF"),
 )
 _Resolver12.add_implicit_resolver(
-    "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"),
-    list("-+0123456789"),
-)
-_Resolver12.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(
         r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
         r"|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)"
-        r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+0123456789."),
 )
 _Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$"),
+    list("-+0123456789"),
+)
+_Resolver12.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+_Resolver12.add_implicit_resolver(
     "tag:yaml.org,2002:null",
     re.compile(r"^(?:~|null|Null|NULL|)$"),
     ["~", "n", "N", ""],
 )
-_Resolver12.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
+_Resolver12.add_implicit_resolver(
+    "tag:yaml.org,2002:timestamp",
+    re.compile(
+        r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+        r"(?:[Tt]|[ \t]+)[0-9][0-9]?"
+        r":[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
+        r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$"
+    ),
+    list("0123456789"),
+)
+_Resolver12.add_implicit_resolver("tag:yaml.org,2002:value", re.compile(r"^(?:=)$"), ["="])
+
+
+class Timestamp(str):
+    """A plain YAML timestamp, kept as the text it was written as.
+
+    Read as a string so a rewrite gives back the same characters (a datetime
+    would come back in another spelling); dumped plain, as it was.
+    """
 
 
 try:
@@ -67,6 +93,16 @@ class _Loader(_Parser, yaml.constructor.SafeConstructor, _Resolver12):
         _Parser.__init__(self, stream)
         yaml.constructor.SafeConstructor.__init__(self)
         _Resolver12.__init__(self)
+
+
+def _construct_timestamp(loader: Any, node: yaml.Node) -> Timestamp:
+    return Timestamp(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:value", yaml.constructor.SafeConstructor.construct_yaml_str
+)
 
 
 def load_yaml(text: str) -> Any:
@@ -99,8 +135,174 @@ class _Dumper(
     def represent_none(self, data: Any) -> yaml.Node:
         return self.represent_scalar("tag:yaml.org,2002:null", "")
 
+    def represent_timestamp(self, data: Any) -> yaml.Node:
+        return self.represent_scalar("tag:yaml.org,2002:timestamp", str(data))
+
+    def choose_scalar_style(self) -> str:
+        """ruamel.yaml's choice: like PyYAML's, but a string that cannot be
+        plain and holds a `'` or a newline is double-quoted, not single-quoted."""
+        if self.analysis is None:
+            self.analysis = self.analyze_scalar(self.event.value)
+        analysis, style, value = self.analysis, self.event.style, self.event.value
+        if style == '"' or self.canonical:
+            return '"'
+        plain_ok = (
+            analysis.allow_flow_plain if self.flow_level else analysis.allow_block_plain
+        ) and not (self.simple_key_context and (analysis.empty or analysis.multiline))
+        if not style and self.event.implicit[0] and plain_ok:
+            return ""
+        if style and style in "|>" and not self.flow_level and not self.simple_key_context:
+            return style
+        if not style and analysis.allow_double_quoted and ("'" in value or "\n" in value):
+            return '"'
+        single_ok = analysis.allow_single_quoted and not (
+            self.simple_key_context and analysis.multiline
+        )
+        if (not style or style == "'") and single_ok:
+            return "'"
+        return '"'
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        """ruamel.yaml's `write_double_quoted`: escapes as PyYAML does (plus
+        astral characters kept as is), folds long lines without a backslash
+        where the fold reads back as the same text."""
+        self.write_indicator('"', True)
+        start = end = 0
+        while end <= len(text):
+            ch = text[end] if end < len(text) else None
+            if (
+                ch is None
+                or ch in '"\\\x85\u2028\u2029\ufeff'
+                or not (
+                    "\x20" <= ch <= "\x7e"
+                    or (
+                        self.allow_unicode
+                        and (
+                            "\xa0" <= ch <= "\ud7ff"
+                            or "\ue000" <= ch <= "\ufffd"
+                            or "\U00010000" <= ch <= "\U0010ffff"
+                        )
+                    )
+                )
+            ):
+                if start < end:
+                    data = text[start:end]
+                    self.column += len(data)
+                    self.stream.write(data)
+                    start = end
+                if ch is not None:
+                    if ch in self.ESCAPE_REPLACEMENTS:
+                        data = "\\" + self.ESCAPE_REPLACEMENTS[ch]
+                    elif ch <= "\xff":
+                        data = f"\\x{ord(ch):02X}"
+                    elif ch <= "\uffff":
+                        data = f"\\u{ord(ch):04X}"
+                    else:
+                        data = f"\\U{ord(ch):08X}"
+                    self.column += len(data)
+                    self.stream.write(data)
+                    start = end + 1
+            if (
+                0 < end < len(text) - 1
+                and (ch == " " or start >= end)
+                and self.column + (end - start) > self.best_width
+                and split
+            ):
+                need_backslash = True
+                try:
+                    space_pos = text.index(" ", end)
+                    with contextlib.suppress(ValueError, IndexError):
+                        space_pos = text.index("\n", end, space_pos)
+                    if text[space_pos] == "\n" and text[space_pos + 1] != " ":
+                        pass
+                    elif (
+                        '"' not in text[end:space_pos]
+                        and "'" not in text[end:space_pos]
+                        and text[space_pos + 1] not in " \n"
+                        and text[end - 1 : end + 1] != "  "
+                        and start != end
+                    ):
+                        need_backslash = False
+                except (ValueError, IndexError):
+                    pass
+                data = text[start:end] + ("\\" if need_backslash else "")
+                if start < end:
+                    start = end
+                self.column += len(data)
+                self.stream.write(data)
+                self.write_indent()
+                self.whitespace = False
+                self.indention = False
+                if text[start] == " ":
+                    if not need_backslash:
+                        start += 1
+                    data = "\\" if need_backslash else ""
+                    self.column += len(data)
+                    self.stream.write(data)
+            end += 1
+        self.write_indicator('"', False)
+
+    def write_plain(self, text: str, split: bool = True) -> None:
+        """ruamel.yaml's `write_plain`, which folds long lines unlike PyYAML's.
+
+        It breaks at a single space once the column reaches the width (PyYAML:
+        passes it), and moves a word that would cross the width to the next
+        line, leaving the space before it at the end of the line.
+        """
+        if self.root_context:
+            self.open_ended = True
+        if not text:
+            return
+        if not self.whitespace:
+            self.column += 1
+            self.stream.write(" ")
+        self.whitespace = False
+        self.indention = False
+        spaces = breaks = False
+        start = end = 0
+        while end <= len(text):
+            ch = text[end] if end < len(text) else None
+            if spaces:
+                if ch != " ":
+                    if start + 1 == end and self.column >= self.best_width and split:
+                        self.write_indent()
+                        self.whitespace = False
+                        self.indention = False
+                    else:
+                        data = text[start:end]
+                        self.column += len(data)
+                        self.stream.write(data)
+                    start = end
+            elif breaks:
+                if ch not in "\n\x85\u2028\u2029":
+                    if text[start] == "\n":
+                        self.write_line_break()
+                    for br in text[start:end]:
+                        self.write_line_break(None if br == "\n" else br)
+                    self.write_indent()
+                    self.whitespace = False
+                    self.indention = False
+                    start = end
+            elif ch is None or ch in " \n\x85\u2028\u2029":
+                data = text[start:end]
+                if (
+                    len(data) + self.column > self.best_width
+                    and self.indent is not None
+                    and self.column > self.indent
+                ):
+                    # words longer than line length get a line of their own
+                    self.write_indent()
+                self.column += len(data)
+                self.stream.write(data)
+                start = end
+            if ch is not None:
+                spaces = ch == " "
+                breaks = ch in "\n\x85\u2028\u2029"
+            end += 1
+
 
 _Dumper.add_representer(type(None), _Dumper.represent_none)
+_Dumper.add_representer(Timestamp, _Dumper.represent_timestamp)
 
 
 def dump_yaml(data: Any) -> str:
