@@ -302,6 +302,8 @@ def upload(
         path = by_oid[oid][0]
         try:
             _retry(lambda: backend.put_file(path, rel_of[oid]), stop)
+        except RemoteAccessError:
+            raise
         except FileNotFoundError as err:
             if err.filename == path:
                 raise ObjectMissingError(oid, path) from err
@@ -408,6 +410,8 @@ def fetch(
             # A folder remote: hash while copying straight into the cache.
             try:
                 _store_verified(cache, backend, direct, oid, legacy)
+            except RemoteAccessError:
+                raise
             except FileNotFoundError as err:
                 if err.filename != direct:
                     raise
@@ -422,6 +426,8 @@ def fetch(
         try:
             try:
                 _retry(get, stop)
+            except RemoteAccessError:
+                raise  # e.g. no such bucket: about the remote, not this object
             except FileNotFoundError as err:
                 if err.filename == tmp:
                     raise
@@ -600,6 +606,8 @@ def verify(
                     digest = _md5_file(tmp, d2u=d2u)
                 finally:
                     remove_file(tmp)
+        except RemoteAccessError:
+            raise
         except FileNotFoundError:
             return "missing"
         return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest

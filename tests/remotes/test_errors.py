@@ -1,0 +1,221 @@
+"""A person reads these: one line, what and where and the fix, never a secret."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bale.errors import (
+    RemoteAuthError,
+    RemoteConfigError,
+    RemoteNotFoundError,
+    RemoteUnavailableError,
+)
+from bale.odb.store import ObjectStore
+from bale.remotes import open_remote, transfer
+from tests.fixtures.servers import S3Server, SFTPServer
+from tests.remotes.conftest import make_objects
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def one_line(err: BaseException, *, secrets: tuple[str, ...] = ()) -> str:
+    message = str(err)
+    assert "\n" not in message and message.startswith("remote ")
+    for secret in secrets:
+        assert secret not in message
+    return message
+
+
+def test_s3_wrong_secret(s3_server: S3Server, cache: ObjectStore) -> None:
+    items = make_objects(cache, 3)
+    secret = "wrong-secret-value-1234"
+    backend = open_remote(
+        f"s3://{s3_server.new_bucket()}/x", s3_server.options(secret_access_key=secret)
+    )
+    with pytest.raises(RemoteAuthError) as info:
+        transfer.push(cache, backend, items)
+    message = one_line(info.value, secrets=(secret,))
+    assert "credentials" in message or "access denied" in message
+
+
+def test_s3_unknown_access_key(s3_server: S3Server, cache: ObjectStore, tmp_path: Path) -> None:
+    backend = open_remote(
+        f"s3://{s3_server.new_bucket()}/x",
+        s3_server.options(access_key_id="AKIANOSUCHKEY0000000", secret_access_key="nope-secret"),
+    )
+    with pytest.raises(RemoteAuthError) as info:
+        transfer.fetch(cache, backend, [("a" * 32, False)])
+    one_line(info.value, secrets=("nope-secret",))
+
+
+def test_s3_permission_denied(s3_server: S3Server, cache: ObjectStore) -> None:
+    items = make_objects(cache, 2)
+    backend = open_remote(
+        f"s3://{s3_server.new_bucket()}/x",
+        s3_server.options(
+            access_key_id=s3_server.read_access_key_id,
+            secret_access_key=s3_server.read_secret_access_key,
+        ),
+    )
+    with pytest.raises(RemoteAuthError) as info:
+        transfer.push(cache, backend, items)
+    message = one_line(info.value, secrets=(s3_server.read_secret_access_key,))
+    assert "denied" in message
+
+
+def test_s3_unknown_bucket(s3_server: S3Server, cache: ObjectStore) -> None:
+    backend = open_remote("s3://no-such-bucket-here/x", s3_server.options())
+    for call in (
+        lambda: transfer.push(cache, backend, make_objects(cache, 2)),
+        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
+    ):
+        with pytest.raises(RemoteNotFoundError) as info:
+            call()
+        assert "no-such-bucket-here" in one_line(info.value)
+
+
+def test_s3_unreachable_endpoint(cache: ObjectStore) -> None:
+    port = free_port()
+    backend = open_remote(
+        "s3://bucket/x",
+        {
+            "endpointurl": f"http://127.0.0.1:{port}",
+            "access_key_id": "k",
+            "secret_access_key": "secret-not-shown",
+        },
+    )
+    with pytest.raises(RemoteUnavailableError) as info:
+        transfer.status(cache, backend, [("c" * 32, False)])
+    message = one_line(info.value, secrets=("secret-not-shown",))
+    assert "endpointurl" in message
+
+
+def test_s3_no_credentials_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(RemoteAuthError) as info:
+        open_remote("s3://bucket/x", {"endpointurl": "http://127.0.0.1:1"})
+    assert "access_key_id" in one_line(info.value)
+
+
+def test_s3_credentials_from_profile(
+    s3_server: S3Server, cache: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`profile` and `credentialpath` are read the way AWS's own tools read them."""
+    creds = tmp_path / "credentials"
+    creds.write_text(
+        f"[team]\naws_access_key_id = {s3_server.access_key_id}\n"
+        f"aws_secret_access_key = {s3_server.secret_access_key}\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    backend = open_remote(
+        f"s3://{s3_server.new_bucket()}/p",
+        {
+            "endpointurl": s3_server.endpoint_url,
+            "profile": "team",
+            "credentialpath": str(creds),
+        },
+    )
+    items = make_objects(cache, 2)
+    assert len(transfer.push(cache, backend, items).transferred) == 2
+    with pytest.raises(RemoteConfigError) as info:
+        open_remote("s3://b/p", {"profile": "nobody", "credentialpath": str(creds)})
+    assert "nobody" in one_line(info.value)
+
+
+def test_sftp_wrong_password(sftp_server: SFTPServer, cache: ObjectStore) -> None:
+    backend = open_remote(sftp_server.url("/x"), {"password": "not-the-password"})
+    try:
+        with pytest.raises(RemoteAuthError) as info:
+            transfer.push(cache, backend, make_objects(cache, 1))
+        one_line(info.value, secrets=("not-the-password",))
+    finally:
+        backend.close()
+
+
+def test_sftp_password_login(sftp_server: SFTPServer, cache: ObjectStore) -> None:
+    url = f"ssh://{sftp_server.user}:{sftp_server.password}@127.0.0.1:{sftp_server.port}/pw"
+    backend = open_remote(url, {})
+    try:
+        assert sftp_server.password not in backend.url
+        assert len(transfer.push(cache, backend, make_objects(cache, 2)).transferred) == 2
+    finally:
+        backend.close()
+
+
+def test_sftp_unreachable_host(cache: ObjectStore) -> None:
+    backend = open_remote(f"ssh://someone@127.0.0.1:{free_port()}/x", {"password": "pw-secret"})
+    try:
+        with pytest.raises(RemoteUnavailableError) as info:
+            transfer.status(cache, backend, [("d" * 32, False)])
+        assert "refused" in one_line(info.value, secrets=("pw-secret",))
+    finally:
+        backend.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("ftp://host/path", "unknown URL scheme 'ftp://'"),
+        ("hdfs://namenode/path", "not supported by bale yet"),
+        ("s3://", "s3://bucket/path"),
+    ],
+)
+def test_bad_urls(url: str, fragment: str) -> None:
+    with pytest.raises(RemoteConfigError) as info:
+        open_remote(url, {"access_key_id": "k", "secret_access_key": "s"})
+    assert fragment in one_line(info.value)
+
+
+def test_unknown_and_unsupported_options() -> None:
+    with pytest.raises(RemoteConfigError) as info:
+        open_remote("s3://b/p", {"endpoint_url": "http://x", "access_key_id": "k"})
+    assert "'endpoint_url'" in one_line(info.value)
+    with pytest.raises(RemoteConfigError) as info:
+        open_remote("s3://b/p", {"acl": "public-read"})
+    assert "'acl'" in one_line(info.value)
+    with pytest.raises(RemoteConfigError):
+        open_remote("/tmp/x", {"jobs": "4", "region": "eu-west-1"})
+    with pytest.raises(RemoteConfigError) as info:
+        open_remote("ssh://h/x", {"ask_password": "true"})
+    assert "password" in one_line(info.value)
+
+
+def test_missing_extra_names_the_install() -> None:
+    """With the S3 client absent, the error names the pip install to run."""
+    code = (
+        "import sys; sys.modules['obstore'] = None; sys.modules['obstore.store'] = None\n"
+        "from bale.remotes import open_remote\n"
+        "try:\n"
+        "    open_remote('s3://b/p', {'access_key_id': 'k', 'secret_access_key': 's'})\n"
+        "except Exception as err:\n"
+        "    print(type(err).__name__, err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "RemoteConfigError" in out.stdout and "pip install 'bale[s3]'" in out.stdout
+
+
+def test_import_is_light() -> None:
+    """`import bale.remotes` loads no client library (start-up time)."""
+    code = (
+        "import sys, bale.remotes, bale.remotes.transfer\n"
+        "heavy = [m for m in ('obstore', 'asyncssh', 'fsspec', 'botocore', 'boto3') "
+        "if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
