@@ -110,3 +110,16 @@ def test_bale_checkout_follows_the_link_type_dvc_configured(
             assert workspace.is_symlink(), rel
             assert workspace.resolve() == obj.resolve(), rel
     assert_up_to_date(dvc("status", cwd=root))
+
+
+def test_bale_checkout_relink_applies_the_link_type_set_later(dvc_added: Path, bale, dvc):
+    root = dvc_added
+    added = snapshot(root, exec_bits=False)
+    dvc("config", "cache.type", "symlink", cwd=root)
+    bale("checkout", "--relink", cwd=root)
+    assert snapshot(root, exec_bits=False) == added
+    for rel in ("crlf.txt", "single.bin", "data/a.txt", "data/sub/deep/b.txt"):
+        workspace = root / rel
+        assert workspace.is_symlink(), rel
+        assert workspace.resolve() == cache_path(root, md5(workspace.read_bytes())).resolve()
+    assert_up_to_date(dvc("status", cwd=root))

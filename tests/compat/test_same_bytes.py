@@ -8,8 +8,10 @@ import pytest
 
 from tests.compat.data import (
     assert_same_files,
+    assert_up_to_date,
     cache_tree,
     metadata_files,
+    status_json,
     write_dataset,
     write_tree,
 )
@@ -67,6 +69,43 @@ def test_add_writes_the_dvc_files_gitignores_and_cache_dvc_writes(tmp_path: Path
     # Object names, bytes and read-only mode, `.dir` manifests included.
     assert cache_tree(ours / ".dvc" / "cache") == cache_tree(theirs / ".dvc" / "cache")
     assert (ours / "gotdir" / "q" / "r").read_bytes() == b"r"
+
+
+def test_add_into_a_tracked_dir_updates_its_manifest_as_dvc_does(tmp_path: Path, git, bale, dvc):
+    roots = {}
+    for name, tool in (("dvc", dvc), ("bale", bale)):
+        root = _git_repo(tmp_path / name, git)
+        tool("init", cwd=root)
+        write_tree(root, {"data/a.txt": b"a\n", "data/sub/b.txt": b"b\n"})
+        tool("add", "data", cwd=root)
+        write_tree(root, {"data/sub/new.txt": b"new\n"})
+        # Adds one entry to data's .dir manifest; data.dvc stays the only .dvc file.
+        tool("add", "data/sub/new.txt", cwd=root)
+        roots[name] = root
+    ours, theirs = roots["bale"], roots["dvc"]
+    assert_same_files(metadata_files(ours), metadata_files(theirs), labels=("bale", "dvc"))
+    assert cache_tree(ours / ".dvc" / "cache") == cache_tree(theirs / ".dvc" / "cache")
+    assert_up_to_date(dvc("status", cwd=ours))
+
+
+def test_add_no_commit_then_commit_match_dvc(tmp_path: Path, git, bale, dvc):
+    roots = {}
+    for name, tool in (("dvc", dvc), ("bale", bale)):
+        root = _git_repo(tmp_path / name, git)
+        tool("init", cwd=root)
+        write_tree(root, {"data/a.txt": b"a\n", "data/b/c.txt": b"c\n", "model.bin": b"m"})
+        tool("add", "--no-commit", "data", "model.bin", cwd=root)
+        roots[name] = root
+    ours, theirs = roots["bale"], roots["dvc"]
+    assert_same_files(metadata_files(ours), metadata_files(theirs), labels=("bale", "dvc"))
+    assert status_json(bale("status", "--json", cwd=ours)) == status_json(
+        dvc("status", "--json", cwd=theirs)
+    )
+    bale("commit", cwd=ours)
+    dvc("commit", cwd=theirs)
+    assert_same_files(metadata_files(ours), metadata_files(theirs), labels=("bale", "dvc"))
+    assert cache_tree(ours / ".dvc" / "cache") == cache_tree(theirs / ".dvc" / "cache")
+    assert_up_to_date(dvc("status", cwd=ours))
 
 
 def test_add_glob_writes_what_dvc_writes(tmp_path: Path, git, bale, dvc):
