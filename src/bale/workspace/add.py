@@ -64,6 +64,7 @@ def _check_target(ws: Workspace, target: str) -> str:
                 f"'{target}' is a symlink to '{real}', outside the repository; "
                 "add the data itself (or use -o to copy it in)"
             )
+    ws.check_inside(rel)
     if not os.path.lexists(path):
         raise TargetNotFoundError(target)
     if not os.path.isdir(path) and not os.path.isfile(path):
@@ -220,8 +221,9 @@ def _copy_in(ws: Workspace, source: str, out: str) -> str:
         rel = repo.rel(out)
     except OutsideRepoError as exc:
         raise OutsideRepoError(out, repo.root) from exc
+    ws.check_inside(rel)
     dest = repo.abs(rel)
-    if os.path.exists(dest):
+    if os.path.lexists(dest):
         raise BaleError(f"'{out}' already exists; remove it or choose another -o path")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = dest + ".bale-copying"

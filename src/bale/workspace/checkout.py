@@ -46,6 +46,7 @@ def place_output(
     path = ws.repo.abs(rel)
     if out.oid is None or not out.cache:
         return None
+    ws.check_inside(rel, follow=out.is_dir)
     if not out.is_dir:
         return _place_file(ws, tracked, force=force, relink=relink)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from bale.errors import ObjectMissingError
+from bale.errors import ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
@@ -59,7 +59,8 @@ class Workspace:
         self.store = ObjectStore(repo.cache_dir)
         self._state: StateDB | None = None
         self._linker: Linker | None = None
-        self.link_roots = (repo.root, os.path.realpath(repo.cache_dir))
+        self.real_root = os.path.realpath(repo.root)
+        self.link_roots = (repo.root, self.real_root, os.path.realpath(repo.cache_dir))
 
     @property
     def state(self) -> StateDB:
@@ -82,6 +83,25 @@ class Workspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def check_inside(self, rel: str, *, follow: bool = False) -> None:
+        """Refuse `rel` if a symlink on the way to it leads out of the repository.
+
+        A `.dvc` file or a `.gitignore` entry may name `data/x` while `data` is
+        a symlink to another folder: writing there would write outside the
+        workspace. With `follow`, `rel` itself may not be such a symlink
+        either (a folder output that checkout fills).
+
+        Raises:
+            UnsafePathError: it is reached through such a symlink.
+        """
+        path = self.repo.abs(rel)
+        real = os.path.realpath(path if follow else os.path.dirname(path))
+        if real != self.real_root and not real.startswith(self.real_root + os.sep):
+            raise UnsafePathError(
+                f"'{rel}' leads to '{real}', outside the repository, through a symlink; "
+                "replace the symlink with a folder"
+            )
 
     def listing(self, rel: str) -> list[FileEntry]:
         return walk_files(

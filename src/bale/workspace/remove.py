@@ -25,8 +25,11 @@ def remove(ws: Workspace, targets: list[str], *, outs: bool = False) -> list[str
     """Delete the `.dvc` files and their `.gitignore` entries; with `outs`, the data too."""
     removed = []
     rels = [_dvcfile_for(ws, t) for t in targets]
-    for rel in rels:
-        dvcfile = load_dvcfile(ws.repo, rel)
+    loaded = [(rel, load_dvcfile(ws.repo, rel)) for rel in rels]
+    for rel, dvcfile in loaded:
+        for out in dvcfile.outs:
+            ws.check_inside(out_rel(rel, out.path))
+    for rel, dvcfile in loaded:
         for out in dvcfile.outs:
             path = ws.repo.abs(out_rel(rel, out.path))
             if ws.repo.git is not None:
@@ -67,6 +70,8 @@ def move(ws: Workspace, src: str, dst: str) -> str:
     if index is None or len(dvcfile.outs) != 1:
         raise BaleError(f"{dvc_rel} does not track exactly '{src_rel}'; move it by hand")
     new_dvc = dst_rel + DVCFILE_SUFFIX
+    ws.check_inside(src_rel)
+    ws.check_inside(dst_rel)
     for path in (dst_rel, new_dvc):
         if os.path.lexists(repo.abs(path)):
             raise BaleError(f"'{path}' already exists; choose another destination")
