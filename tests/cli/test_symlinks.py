@@ -33,6 +33,17 @@ def test_add_of_a_folder_holding_a_symlink_out_is_refused_and_stores_nothing(
     assert snapshot(outside) == before_out
 
 
+def test_add_of_several_targets_writes_nothing_when_a_later_one_is_refused(
+    repo: Path, outside: Path, bale
+):
+    write_tree(repo, {"good/g.txt": "g\n", "bad/a.txt": "a\n"})
+    os.symlink(outside, repo / "bad" / "escape")
+    before = snapshot(repo)
+    assert_error(bale("add", "good", "bad", cwd=repo, ok=False), "outside the repository")
+    assert snapshot(repo) == before
+    assert cache_objects(repo) == {}
+
+
 def test_add_through_a_symlinked_folder_is_refused(repo: Path, outside: Path, bale):
     os.symlink(outside, repo / "esc")
     before, before_out = snapshot(repo), snapshot(outside)

@@ -18,7 +18,7 @@ from bale.errors import (
 )
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
-from bale.hashing.walk import stat_file
+from bale.hashing.walk import FileEntry, stat_file
 from bale.workspace import gitignore
 from bale.workspace.checkout import place_output
 from bale.workspace.context import Workspace
@@ -94,10 +94,52 @@ def add(
     """
     repo = ws.repo
     targets = _expand(targets, use_glob)
-    if out is not None:
+    if out is None:
+        plan = _plan(ws, targets)
+    else:
         if len(targets) != 1:
             raise BaleError("-o/--out takes exactly one target")
-        targets = [_copy_in(ws, targets[0], out)]
+        copied = _copy_in(ws, targets[0], out)
+        try:
+            plan = _plan(ws, [copied])
+        except BaleError:
+            # Refused: take the copy back, so nothing is left half-done.
+            if os.path.isdir(copied) and not os.path.islink(copied):
+                shutil.rmtree(copied)
+            else:
+                os.unlink(copied)
+            raise
+
+    touched: list[str] = []
+    added: list[Added] = []
+    for rel, owner in plan.whole:
+        added.append(
+            _add_one(
+                ws,
+                rel,
+                owner,
+                no_commit=no_commit,
+                touched=touched,
+                listing=plan.listings.get(rel),
+            )
+        )
+    for rel, owner in plan.granular:
+        added.append(_add_granular(ws, rel, owner, touched=touched))
+    if repo.git is not None and repo.config.get_bool("core", "autostage"):
+        repo.git.add(touched)
+    return added
+
+
+@dataclass(slots=True)
+class _Plan:
+    whole: list[tuple[str, Tracked | None]]
+    granular: list[tuple[str, Tracked]]
+    listings: dict[str, list[FileEntry]]
+
+
+def _plan(ws: Workspace, targets: list[str]) -> _Plan:
+    """Every refusal check, before anything is written."""
+    repo = ws.repo
     rels = [_check_target(ws, t) for t in targets]
     tracked = all_tracked(repo)
     plans: list[tuple[str, Tracked | None]] = []
@@ -122,16 +164,13 @@ def add(
         in_git = repo.git.tracked([repo.abs(rel) for rel, _ in plans])
         if in_git:
             raise GitTrackedError(repo.rel(sorted(in_git)[0]))
-
-    touched: list[str] = []
-    added: list[Added] = []
-    for rel, owner in plans:
-        added.append(_add_one(ws, rel, owner, no_commit=no_commit, touched=touched))
-    for rel, owner in granular:
-        added.append(_add_granular(ws, rel, owner, touched=touched))
-    if repo.git is not None and repo.config.get_bool("core", "autostage"):
-        repo.git.add(touched)
-    return added
+    # Walk every folder now: a symlink out of the repository in the last
+    # target must not leave the first one added.
+    listings = {rel: ws.listing(rel) for rel, _ in plans if os.path.isdir(repo.abs(rel))}
+    for rel, _ in granular:
+        if os.path.isdir(repo.abs(rel)):
+            ws.listing(rel)
+    return _Plan(plans, granular, listings)
 
 
 def _owner(tracked: list[Tracked], rel: str) -> Tracked | None:
@@ -142,11 +181,17 @@ def _owner(tracked: list[Tracked], rel: str) -> Tracked | None:
 
 
 def _add_one(
-    ws: Workspace, rel: str, owner: Tracked | None, *, no_commit: bool, touched: list[str]
+    ws: Workspace,
+    rel: str,
+    owner: Tracked | None,
+    *,
+    no_commit: bool,
+    touched: list[str],
+    listing: list[FileEntry] | None = None,
 ) -> Added:
     repo = ws.repo
     dvcfile_rel = rel + DVCFILE_SUFFIX
-    saved = save_path(ws, rel, commit=not no_commit)
+    saved = save_path(ws, rel, commit=not no_commit, listing=listing)
     base = Out(path=posixpath.basename(rel))
     old = load_dvcfile(repo, dvcfile_rel) if os.path.exists(repo.abs(dvcfile_rel)) else None
     if owner is not None:

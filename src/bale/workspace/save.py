@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bale.errors import ObjectCorruptError
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.tree import hash_tree, record_hashed
-from bale.hashing.walk import stat_file
+from bale.hashing.walk import FileEntry, stat_file
 from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
 
@@ -21,11 +21,14 @@ class Saved:
     isexec: bool
 
 
-def save_path(ws: Workspace, rel: str, *, commit: bool = True) -> Saved:
+def save_path(
+    ws: Workspace, rel: str, *, commit: bool = True, listing: list[FileEntry] | None = None
+) -> Saved:
     """Hash the file or folder at `rel`; with `commit`, store it in the cache.
 
     Every object is stored under a name computed from the bytes written, so a
-    stale state entry can never put a wrong object in the cache.
+    stale state entry can never put a wrong object in the cache. `listing` is
+    the folder's walk when the caller already made it.
     """
     path = ws.repo.abs(rel)
     store = ws.store
@@ -40,7 +43,8 @@ def save_path(ws: Workspace, rel: str, *, commit: bool = True) -> Saved:
             ws.remember(rel, entry, md5)
         return Saved(md5, entry.size, None, entry.isexec)
 
-    listing = ws.listing(rel)
+    if listing is None:
+        listing = ws.listing(rel)
     ws.progress.start(f"Adding {rel}", len(listing))
     present = Presence(store, legacy=False, expect=len(listing) if commit else 0)
 
