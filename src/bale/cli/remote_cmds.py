@@ -68,6 +68,7 @@ def cmd_remote(args: argparse.Namespace) -> int:
         load_config,
         remove_section,
         rename_section,
+        stored_path,
     )
     from bale.repo.schema import check_value, option_kind
 
@@ -83,7 +84,7 @@ def cmd_remote(args: argparse.Namespace) -> int:
                 f"remote '{args.name}' already exists; use -f to overwrite, "
                 f"or: bale remote modify {args.name} url URL"
             )
-        edits = [("remote", args.name, "url", _stored_url(args.url, path))]
+        edits = [("remote", args.name, "url", stored_path(args.url, path))]
         if args.default:
             edits.append(("core", None, "remote", args.name))
         edit_config(path, edits)
@@ -97,7 +98,7 @@ def cmd_remote(args: argparse.Namespace) -> int:
                 raise UsageError(f"give a value for {args.option}, or -u to unset it")
             if args.option.lower() == "url":
                 _check_url(args.value)
-                args.value = _stored_url(args.value, path)
+                args.value = stored_path(args.value, path)
             value = check_value(f"remote.{args.name}.{args.option}", kind, args.value)
             edit_config(path, [("remote", args.name, args.option.lower(), value)])
     elif action == "list":
@@ -132,13 +133,6 @@ def cmd_remote(args: argparse.Namespace) -> int:
                 raise ConfigError("no default remote is set; run: bale remote default NAME")
             print(default)
     return 0
-
-
-def _stored_url(url: str, config_path: str) -> str:
-    """A relative folder path is stored relative to the config file, as DVC does."""
-    if "://" in url or os.path.isabs(url) or url.startswith("~"):
-        return url
-    return os.path.relpath(os.path.abspath(url), os.path.dirname(config_path))
 
 
 def load_config_file_default(path: str) -> str | None:

@@ -57,7 +57,7 @@ def mask(key: str, value: str) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from bale.repo.config import edit_config, load_config, parse_name
+    from bale.repo.config import PATH_KEYS, edit_config, load_config, parse_name, stored_path
     from bale.repo.repository import find_root
     from bale.repo.schema import check_value, option_kind
 
@@ -96,11 +96,10 @@ def cmd_config(args: argparse.Namespace) -> int:
         return 0
     kind = option_kind(section, sub, key)
     value = check_value(args.name, kind, args.value)
-    if section == "remote":
-        config = load_config(os.path.join(find_root(os.getcwd()), ".dvc"))
-        if sub not in config.remotes():
-            raise ConfigError(f"remote '{sub}' does not exist; run: bale remote add {sub} URL")
-    edit_config(_level_path(level or "repo"), [(section, sub, key, value)])
+    path = _level_path(level or "repo")
+    if key in PATH_KEYS:
+        value = stored_path(value, path)
+    edit_config(path, [(section, sub, key, value)])
     return 0
 
 

@@ -216,11 +216,57 @@ def out_to_dict(out: Out) -> dict[str, Any]:
     return ordered
 
 
-def dump_dvcfile(dvcfile: DvcFile) -> str:
+def dump_dvcfile(dvcfile: DvcFile, *, previous: str | None = None) -> str:
+    """The text of a `.dvc` file; given the `previous` text, changes are applied
+    onto it so comments, key order and flow style survive, as DVC does."""
     root: dict[str, Any] = dict(dvcfile.extra)
     root["outs"] = [out_to_dict(out) for out in dvcfile.outs]
     ordered = {k: root[k] for k in _ROOT_ORDER if k in root and root[k] not in (None, [], {})}
     ordered.update((k, v) for k, v in root.items() if k not in _ROOT_ORDER)
+    if previous is not None:
+        return _apply_onto(previous, ordered)
     from bale.formats.yaml import dump_yaml
 
     return dump_yaml(ordered)
+
+
+def _apply_onto(previous: str, new: dict[str, Any]) -> str:
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.default_flow_style = False
+    old = yaml.load(previous)
+    if not isinstance(old, dict):
+        old = {}
+    apply_diff(new, old)
+    stream = io.StringIO()
+    yaml.dump(old, stream)
+    return stream.getvalue()
+
+
+def apply_diff(src: Any, dest: Any) -> None:
+    """Make `dest` equal `src` in place, keeping what ruamel attached to `dest`
+    (comments, order, style): DVC's rule for rewriting its files."""
+
+    def same_kind(a: Any, b: Any) -> bool:
+        return any(isinstance(a, t) and isinstance(b, t) for t in (str, Mapping, list, bool))
+
+    if isinstance(src, Mapping) and isinstance(dest, Mapping):
+        for key, value in src.items():
+            if isinstance(value, Mapping | list) and same_kind(value, dest.get(key)):
+                apply_diff(value, dest[key])
+            elif key not in dest or value != dest[key]:
+                dest[key] = value  # type: ignore[index]
+        for key in set(dest) - set(src):
+            del dest[key]  # type: ignore[attr-defined]
+    elif isinstance(src, list) and isinstance(dest, list):
+        if len(src) != len(dest):
+            dest[:] = src
+            return
+        for i, value in enumerate(src):
+            if isinstance(value, Mapping | list) and same_kind(value, dest[i]):
+                apply_diff(value, dest[i])
+            elif value != dest[i]:
+                dest[i] = value

@@ -145,6 +145,14 @@ def load_file(path: str) -> dict[tuple[str, str | None], dict[str, str]]:
     return values
 
 
+def stored_path(value: str, config_path: str) -> str:
+    """A relative folder path as written into `config_path`: relative to that
+    file's folder, as DVC stores it (given relative to the current folder)."""
+    if not value or not _is_relative_path(value):
+        return value
+    return os.path.relpath(os.path.abspath(value), os.path.dirname(config_path))
+
+
 def _is_relative_path(value: str) -> bool:
     return "://" not in value and not os.path.isabs(value) and not value.startswith("~")
 

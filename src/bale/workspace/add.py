@@ -29,7 +29,7 @@ from bale.workspace.index import (
     load_dvcfile,
     save_dvcfile,
 )
-from bale.workspace.save import save_path
+from bale.workspace.save import is_unchanged, save_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +191,13 @@ def _add_one(
 ) -> Added:
     repo = ws.repo
     dvcfile_rel = rel + DVCFILE_SUFFIX
-    saved = save_path(ws, rel, commit=not no_commit, listing=listing)
-    base = Out(path=posixpath.basename(rel))
     old = load_dvcfile(repo, dvcfile_rel) if os.path.exists(repo.abs(dvcfile_rel)) else None
-    if owner is not None:
-        base = owner.out
-    out = base.with_hash(saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec)
+    if owner is not None and is_unchanged(ws, rel, owner.out):
+        out = owner.out  # nothing new: a DVC 2 entry stays a DVC 2 entry
+    else:
+        saved = save_path(ws, rel, commit=not no_commit, listing=listing)
+        base = owner.out if owner is not None else Out(path=posixpath.basename(rel))
+        out = base.with_hash(saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec)
     if old is not None and owner is not None:
         outs = list(old.outs)
         outs[owner.index] = out

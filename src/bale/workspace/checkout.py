@@ -86,6 +86,8 @@ def place_output(
     missing = [m for _, m in to_place if m not in present]
     if missing:
         raise ObjectMissingError(missing[0], rel)
+    if not existed:
+        os.makedirs(path, exist_ok=True)  # an empty folder is an output too
     for p in extra:
         remove_file(os.path.join(path, p))
     ws.progress.start(f"Checkout {rel}", len(to_place))
@@ -110,7 +112,7 @@ def place_output(
         (key, e, None, m) if out.legacy else (key, e, m, None) for key, e, m in rows
     )
     ws.progress.done()
-    if not to_place and not extra:
+    if existed and not to_place and not extra:
         return None
     return "modified" if existed else "added"
 

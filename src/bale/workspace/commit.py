@@ -7,7 +7,7 @@ from dataclasses import replace
 from bale.errors import TargetNotFoundError
 from bale.workspace.context import Workspace
 from bale.workspace.index import collect, load_dvcfile, save_dvcfile
-from bale.workspace.save import save_path
+from bale.workspace.save import is_unchanged, save_path
 
 
 def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
@@ -28,6 +28,8 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
                 continue
             if ws.current(tracked.rel) is None:
                 raise TargetNotFoundError(tracked.rel, f"it is recorded in {rel} but missing")
+            if is_unchanged(ws, tracked.rel, out):
+                continue
             saved = save_path(ws, tracked.rel)
             new = out.with_hash(
                 saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec

@@ -6,7 +6,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 
-from bale.errors import DvcFileError, TargetNotFoundError
+from bale.errors import BaleError, DvcFileError, TargetNotFoundError
 from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, parse_dvcfile
 from bale.fsutil import atomic_write
 from bale.hashing.walk import SKIP_DIRS
@@ -50,8 +50,23 @@ def load_dvcfile(repo: Repo, rel: str) -> DvcFile:
     return dvcfile
 
 
-def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> None:
-    atomic_write(repo.abs(rel), dump_dvcfile(dvcfile).encode("utf-8"), fsync=False)
+def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
+    """Write `dvcfile` at `rel`, onto the existing text if any (its comments and
+    layout kept); an unchanged file is not touched. Returns whether it wrote."""
+    path = repo.abs(rel)
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            previous: str | None = fobj.read()
+    except FileNotFoundError:
+        previous = None
+    if previous is not None:
+        try:
+            if parse_dvcfile(previous, origin=rel) == dvcfile:
+                return False
+        except DvcFileError:
+            previous = None  # a broken file is replaced whole
+    atomic_write(path, dump_dvcfile(dvcfile, previous=previous).encode("utf-8"), fsync=False)
+    return True
 
 
 def tracked_of(rel: str, dvcfile: DvcFile) -> list[Tracked]:
@@ -136,8 +151,20 @@ def collect(repo: Repo, targets: list[str] | None) -> list[tuple[Tracked, str | 
                 result.append((t, None))
                 matched = True
         if not matched:
-            raise TargetNotFoundError(target, "it is not tracked; run: bale add " + target)
+            raise not_tracked_error(
+                repo, target, rel, f"run: bale add {target}", missing="no .dvc file tracks it"
+            )
     return result
+
+
+def not_tracked_error(
+    repo: Repo, target: str, rel: str, hint: str, *, missing: str | None = None
+) -> BaleError:
+    """The error for a target no `.dvc` file tracks: it does not exist, or it
+    exists and is simply not tracked (saying "does not exist" would mislead)."""
+    if os.path.lexists(repo.abs(rel)):
+        return BaleError(f"'{target}' is not tracked; {hint}")
+    return TargetNotFoundError(target, missing or hint)
 
 
 def all_tracked(repo: Repo) -> list[Tracked]:

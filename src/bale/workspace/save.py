@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from bale.errors import ObjectCorruptError
+from bale.formats.dvcfile import Out
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.tree import hash_tree, record_hashed
 from bale.hashing.walk import FileEntry, stat_file
@@ -19,6 +20,20 @@ class Saved:
     size: int
     nfiles: int | None
     isexec: bool
+
+
+def is_unchanged(ws: Workspace, rel: str, out: Out) -> bool:
+    """Whether `out` already records what is at `rel` (hashed its own way, so a
+    DVC 2 entry stays as it is) and the cache holds it."""
+    if out.oid is None:
+        return False
+    current = ws.current(rel, legacy=out.legacy)
+    return (
+        current is not None
+        and current.oid == out.oid
+        and (current.tree is not None or current.isexec == out.isexec)
+        and ws.in_cache(out)
+    )
 
 
 def save_path(

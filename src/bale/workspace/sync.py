@@ -68,7 +68,7 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
             done = transfer.push(
                 ws.store, backend, sorted(group), jobs=ws.jobs, progress=ws.progress
             )
-            result.transferred += done.transferred
+            result.transferred += len(done.transferred)
             result.failed += [oid for oid, _ in done.failed]
     finally:
         backend.close()
@@ -87,7 +87,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         tops = {(u.out.oid, u.out.legacy) for u in outs}
         wanted = sorted(o for o in tops if not ws.store.exists(o[0], legacy=o[1]))
         done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
-        result.transferred += done.transferred
+        result.transferred += len(done.transferred)
         result.failed += [oid for oid, _ in done.failed]
         entries: set[Obj] = set()
         for u in outs:
@@ -102,7 +102,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         old = Presence(ws.store, legacy=True, expect=len(entries))
         wanted = sorted(o for o in entries if o[0] not in (old if o[1] else new))
         done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
-        result.transferred += done.transferred
+        result.transferred += len(done.transferred)
         result.failed += [oid for oid, _ in done.failed]
     finally:
         backend.close()
