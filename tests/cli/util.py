@@ -11,17 +11,25 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-# What a command may change even when it refuses: its lock and bale's state.
-VOLATILE = (".dvc/tmp",)
+
+def _volatile(rel: str) -> bool:
+    # What a command may change even when it refuses: its lock and bale's state.
+    return rel == ".dvc/tmp" or rel.endswith("/.dvc/tmp")
 
 
-def snapshot(root: Path, *, skip: tuple[str, ...] = VOLATILE) -> dict[str, tuple]:
-    """Every entry under `root`: kind, mode and content digest (links not followed)."""
+def snapshot(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, tuple]:
+    """Every entry under `root`: kind, mode and content digest (links not followed).
+
+    `.dvc/tmp` folders (lock, bale's state) and the relpaths in `skip` are left out.
+    """
     found: dict[str, tuple] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         dirnames[:] = [
-            d for d in dirnames if os.path.normpath(os.path.join(rel_dir, d)) not in skip
+            d
+            for d in dirnames
+            if (rel := os.path.normpath(os.path.join(rel_dir, d))) not in skip
+            and not _volatile(rel)
         ]
         for name in dirnames + filenames:
             path = os.path.join(dirpath, name)
@@ -51,6 +59,21 @@ def assert_error(proc: subprocess.CompletedProcess, *needles: str, code: int = 1
     for needle in needles:
         assert needle in line, (needle, line)
     return line
+
+
+class Unchanged:
+    """Remember a tree now; `check()` asserts it is still the same."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.before = snapshot(root)
+
+    def check(self) -> None:
+        after = snapshot(self.root)
+        changed = sorted(
+            k for k in self.before.keys() | after.keys() if self.before.get(k) != after.get(k)
+        )
+        assert not changed, f"changed under {self.root}: {changed}"
 
 
 def cache_objects(repo: Path) -> dict[str, bytes]:

@@ -6,10 +6,17 @@ import os
 import posixpath
 from dataclasses import replace
 
-from bale.errors import BaleError, OutsideRepoError, TargetNotFoundError
+from bale.errors import BaleError, OverlappingOutputError
 from bale.workspace import gitignore
 from bale.workspace.context import Workspace
-from bale.workspace.index import DVCFILE_SUFFIX, load_dvcfile, out_rel, save_dvcfile
+from bale.workspace.index import (
+    DVCFILE_SUFFIX,
+    all_tracked,
+    load_dvcfile,
+    not_tracked_error,
+    out_rel,
+    save_dvcfile,
+)
 
 
 def _dvcfile_for(ws: Workspace, target: str) -> str:
@@ -18,7 +25,7 @@ def _dvcfile_for(ws: Workspace, target: str) -> str:
         return rel
     if os.path.isfile(ws.repo.abs(rel + DVCFILE_SUFFIX)):
         return rel + DVCFILE_SUFFIX
-    raise TargetNotFoundError(target, "name a .dvc file or a tracked output")
+    raise not_tracked_error(ws.repo, target, rel, "name a .dvc file or a tracked output")
 
 
 def remove(ws: Workspace, targets: list[str], *, outs: bool = False) -> list[str]:
@@ -50,10 +57,7 @@ def move(ws: Workspace, src: str, dst: str) -> str:
     """Rename a tracked output and its `.dvc` file (`data` -> `new`, `data.dvc` -> `new.dvc`)."""
     repo = ws.repo
     src_rel = repo.rel(src)
-    try:
-        dst_rel = repo.rel(dst)
-    except OutsideRepoError:
-        raise
+    dst_rel = repo.rel(dst)
     if os.path.isdir(repo.abs(dst_rel)):
         dst_rel = (
             posixpath.join(dst_rel, posixpath.basename(src_rel))
@@ -62,7 +66,9 @@ def move(ws: Workspace, src: str, dst: str) -> str:
         )
     dvc_rel = src_rel + DVCFILE_SUFFIX
     if not os.path.isfile(repo.abs(dvc_rel)):
-        raise TargetNotFoundError(src, "it is not an output tracked by a .dvc file beside it")
+        raise not_tracked_error(
+            repo, src, src_rel, "name an output tracked by a .dvc file beside it"
+        )
     dvcfile = load_dvcfile(repo, dvc_rel)
     index = next(
         (i for i, o in enumerate(dvcfile.outs) if out_rel(dvc_rel, o.path) == src_rel), None
@@ -72,9 +78,25 @@ def move(ws: Workspace, src: str, dst: str) -> str:
     new_dvc = dst_rel + DVCFILE_SUFFIX
     ws.check_inside(src_rel)
     ws.check_inside(dst_rel)
+    if dst_rel == "" or dst_rel.split("/")[0] in (".dvc", ".git"):
+        raise BaleError(f"'{dst}' is the repository's metadata; choose another destination")
+    if dst_rel == src_rel or dst_rel.startswith(src_rel + "/"):
+        raise BaleError(f"cannot move '{src}' into itself; choose another destination")
     for path in (dst_rel, new_dvc):
         if os.path.lexists(repo.abs(path)):
             raise BaleError(f"'{path}' already exists; choose another destination")
+    for other in all_tracked(repo):
+        if other.dvcfile == dvc_rel:
+            continue
+        if (
+            dst_rel == other.rel
+            or dst_rel.startswith(other.rel + "/")
+            or other.rel.startswith(dst_rel + "/")
+        ):
+            raise OverlappingOutputError(
+                f"'{dst_rel}' overlaps '{other.rel}', which {other.dvcfile} tracks; "
+                "choose another destination"
+            )
     os.makedirs(os.path.dirname(repo.abs(dst_rel)) or repo.root, exist_ok=True)
     if os.path.lexists(repo.abs(src_rel)):
         os.rename(repo.abs(src_rel), repo.abs(dst_rel))
