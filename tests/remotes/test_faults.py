@@ -195,6 +195,7 @@ class Flaky:
         self.inner, self.failures = inner, failures
         self.url, self.default_jobs = inner.url, 2
         self.list_cost, self.page_size = inner.list_cost, inner.page_size
+        self.name_cost = inner.name_cost
         self.attempts: dict[str, int] = {}
         self.lock = threading.Lock()
 

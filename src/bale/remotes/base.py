@@ -29,9 +29,9 @@ class Backend(Protocol):
 
     `url` is the remote's URL with any password removed, for messages.
     `default_jobs` is the concurrency the engine uses when the caller gives none.
-    `list_cost` is what listing one page of `page_size` names costs, counted in
-    single-object existence checks; the engine uses both to choose between
-    listing a prefix and asking object by object.
+    Listing a folder costs `list_cost` per page of `page_size` names plus
+    `name_cost` per name, counted in single-object existence checks; the engine
+    uses these to choose between listing a prefix and asking object by object.
 
     Every method raises a `RemoteAccessError` subclass on failure; an answer the
     backend could not get is an error, never "absent".
@@ -40,6 +40,7 @@ class Backend(Protocol):
     url: str
     default_jobs: int
     list_cost: float
+    name_cost: float
     page_size: int
 
     def exists_many(self, relpaths: Sequence[str]) -> set[str]:

@@ -48,7 +48,8 @@ SECRET_OPTIONS = ("account_key", "connection_string", "sas_token", "client_secre
 class FsspecBackend:
     """Objects under `url` on an fsspec filesystem."""
 
-    list_cost = 8.0
+    list_cost = 1.0
+    name_cost = 0.05
     page_size = 1000
 
     def __init__(self, url: str, scheme: str, options: Mapping[str, object]) -> None:

@@ -73,7 +73,10 @@ class S3Backend:
     """Objects under `s3://bucket/prefix/`; a PUT (or a completed multipart upload)
     makes an object visible only when whole."""
 
-    list_cost = 8.0  # a LIST page of 1,000 keys costs the server about 8 HEADs
+    # Measured on moto: an empty LIST costs about one HEAD (2.4 ms against 2.2),
+    # a full page of 1,000 keys about 57 HEADs (125 ms).
+    list_cost = 1.0
+    name_cost = 0.05
     page_size = 1000
 
     def __init__(self, url: str, options: Mapping[str, object]) -> None:

@@ -182,13 +182,18 @@ def _unique(oids: Iterable[Item]) -> list[Item]:
 # -- existence ----------------------------------------------------------------
 
 
-def _list_bounded(backend: Backend, prefix: str, limit: float) -> set[str] | None:
-    """Names under `prefix`, or None once more than `limit` pages were needed."""
+def _list_cost(backend: Backend, names: int) -> float:
+    """What listing a folder of `names` names costs, in single-object checks."""
+    pages = max(1, math.ceil(names / backend.page_size))
+    return pages * backend.list_cost + names * backend.name_cost
+
+
+def _list_bounded(backend: Backend, prefix: str, budget: float) -> set[str] | None:
+    """Names under `prefix`, or None as soon as listing costs more than `budget`."""
     names: set[str] = set()
-    most = max(1, math.floor(limit)) * backend.page_size
     for rel in backend.iter_prefix(prefix):
         names.add(rel)
-        if len(names) > most:
+        if _list_cost(backend, len(names)) > budget:
             return None
     return names
 
@@ -198,13 +203,14 @@ def _present(
 ) -> set[str]:
     """Which of `relpaths` the remote has.
 
-    Objects are grouped by prefix folder (`files/md5/ab`). Listing a folder
-    costs `list_cost` per page of `page_size` names; asking costs 1 per object.
-    The fullest folder is listed first as a sample (giving up, and asking
-    object by object, as soon as it costs more than asking would); its size
-    estimates every folder's, and each folder is then listed only where that
-    is cheaper for the objects asked about it. So ten objects never cause a
-    listing, and a huge remote is not listed for a few thousand objects.
+    Objects are grouped by prefix folder (`files/md5/ab`). Asking costs 1 per
+    object; listing a folder costs `list_cost` per page plus `name_cost` per
+    name (see `_list_cost`). The fullest folder is listed first as a sample,
+    giving up (and asking object by object) as soon as that costs more than
+    asking would; its size estimates every folder's, and each folder is then
+    listed only where that is cheaper for the objects asked about it. So ten
+    objects never cause a listing, an empty or small remote is listed for a
+    few thousand, and a huge remote is not.
     """
     found: set[str] = set()
     if not relpaths:
@@ -218,20 +224,23 @@ def _present(
     to_list: list[tuple[str, list[str]]] = []
     progress.start("Querying remote", len(relpaths))
     sample = max(groups, key=lambda p: len(groups[p]))
-    if math.isinf(cost) or len(groups[sample]) <= cost:
+    # A sample may waste up to one full page; sample only when that is small
+    # beside asking about every object.
+    worth_sampling = len(relpaths) > 2 * _list_cost(backend, backend.page_size)
+    if math.isinf(cost) or not worth_sampling or len(groups[sample]) <= _list_cost(backend, 0):
         to_ask = list(relpaths)
     else:
         rels = groups.pop(sample)
-        names = _retry(lambda: _list_bounded(backend, sample, len(rels) / cost), stop)
+        names = _retry(lambda: _list_bounded(backend, sample, len(rels)), stop)
         if names is None:
             to_ask = list(relpaths)  # the remote is big: ask object by object
             groups = {}
         else:
             found.update(rel for rel in rels if rel in names)
             progress.advance(len(rels))
-            pages = max(1, math.ceil(len(names) / backend.page_size))
+            estimate = _list_cost(backend, len(names))
             for prefix, group in groups.items():
-                if len(group) > pages * cost:
+                if len(group) > estimate:
                     to_list.append((prefix, group))
                 else:
                     to_ask.extend(group)
@@ -242,7 +251,7 @@ def _present(
     def work(task: tuple[str, list[str]] | list[str], stop: threading.Event) -> list[str]:
         if isinstance(task, tuple):
             prefix, group = task
-            names = _retry(lambda: _list_bounded(backend, prefix, len(group) / cost), stop)
+            names = _retry(lambda: _list_bounded(backend, prefix, len(group)), stop)
             if names is not None:
                 return [rel for rel in group if rel in names]
             rels: Sequence[str] = group  # bigger than the sample said: ask instead
