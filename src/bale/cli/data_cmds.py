@@ -20,8 +20,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-o", "--out", help="copy the target to OUT and track OUT")
         parser.add_argument("--no-commit", action="store_true", help="do not store in the cache")
         parser.add_argument("--glob", action="store_true", help="expand wildcards in targets")
-        parser.add_argument("--to-remote", action="store_true", help=argparse.SUPPRESS)
-        parser.add_argument("-r", "--remote", help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--to-remote", action="store_true", help="upload to the remote, not to the cache"
+        )
+        parser.add_argument("-r", "--remote", help="remote for --to-remote")
         _jobs(parser)
         parser.set_defaults(func=cmd_add)
     elif name == "status":
@@ -74,9 +76,21 @@ def cmd_add(args: argparse.Namespace) -> int:
     from bale.workspace.add import add
 
     if args.to_remote:
-        raise UsageError("--to-remote needs remotes, which this version does not have yet")
-    with _workspace(args) as ws, _locked(ws):
-        added = add(ws, args.targets, out=args.out, no_commit=args.no_commit, use_glob=args.glob)
+        if args.out or args.no_commit:
+            raise UsageError("--to-remote takes neither -o nor --no-commit")
+        from bale.workspace.sync import add_to_remote
+
+        with _workspace(args) as ws, _locked(ws):
+            added, uploaded = add_to_remote(
+                ws, args.targets, remote=args.remote, use_glob=args.glob
+            )
+        if not args.quiet:
+            print(f"{plural(uploaded, 'file')} uploaded")
+    else:
+        with _workspace(args) as ws, _locked(ws):
+            added = add(
+                ws, args.targets, out=args.out, no_commit=args.no_commit, use_glob=args.glob
+            )
     if not args.quiet and ws.repo.git is not None and added:
         files = sorted(
             {a.dvcfile for a in added}

@@ -222,3 +222,59 @@ def fsck(ws: Workspace, *, remote: str | None = None, cloud: bool = False) -> li
 
 def relpath(ws: Workspace, rel: str) -> str:
     return os.path.relpath(ws.repo.abs(rel))
+
+
+def add_to_remote(
+    ws: Workspace, targets: list[str], *, remote: str | None = None, use_glob: bool = False
+) -> tuple[list, int]:
+    """`add --to-remote`: upload the targets' content straight to the remote,
+    without keeping a cache copy, then track them as `add` does.
+
+    The data goes up first, so a `.dvc` file never names content the remote
+    lacks. Returns (what add recorded, objects uploaded).
+    """
+    import glob as globlib
+    import tempfile
+
+    from bale.errors import TargetNotFoundError
+    from bale.hashing.tree import hash_tree
+    from bale.hashing.walk import stat_file
+    from bale.remotes import transfer
+    from bale.workspace.add import add
+
+    if use_glob:
+        targets = [m for t in targets for m in sorted(globlib.glob(t, recursive=True))] or targets
+    _spec, backend = open_backend(ws, remote)
+    uploaded = 0
+    try:
+        sources: list[tuple[str, str, bool]] = []
+        manifests: list[tuple[str, bytes]] = []
+        for target in targets:
+            rel = ws.repo.rel(target)
+            path = ws.repo.abs(rel)
+            if os.path.isdir(path):
+                tree = hash_tree(path, rel, ws.listing(rel), ws.state, need_entries=True)
+                assert tree.entries is not None and tree.manifest is not None
+                sources += [(os.path.join(path, p), md5, False) for p, md5 in tree.entries]
+                manifests.append((tree.oid, tree.manifest))
+            else:
+                entry = stat_file(path)
+                if entry is None:
+                    raise TargetNotFoundError(target)
+                sources.append((path, ws.file_md5(rel, entry, legacy=False), False))
+        done = transfer.upload(backend, sources, jobs=ws.jobs, progress=ws.progress)
+        with tempfile.TemporaryDirectory(prefix="bale-manifests-") as tmp:
+            files = []
+            for oid, data in manifests:
+                with open(os.path.join(tmp, oid), "wb") as fobj:
+                    fobj.write(data)
+                files.append((os.path.join(tmp, oid), oid, False))
+            done_dirs = transfer.upload(backend, files, jobs=ws.jobs)
+        failed = done.failed + done_dirs.failed
+        if failed:
+            oid, why = failed[0]
+            raise BaleError(f"upload of {len(failed)} object(s) failed, e.g. {oid}: {why}")
+        uploaded = len(done.transferred) + len(done_dirs.transferred)
+    finally:
+        backend.close()
+    return add(ws, targets, no_commit=True), uploaded
