@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import threading
 
 from bale.fsutil import tmp_name
 
@@ -80,9 +81,14 @@ class Linker:
 
     def __init__(self, link_types: tuple[str, ...]) -> None:
         self.link_types = list(link_types)
+        self._lock = threading.Lock()
 
     def place(self, src: str, dest: str, *, isexec: bool = False) -> os.stat_result:
-        """Put the object `src` at `dest` (replacing it); return dest's stat."""
+        """Put the object `src` at `dest` (replacing it); return dest's stat.
+
+        Safe to call from many threads: when one finds a link type unsupported,
+        the others that tried it at the same time fall back too.
+        """
         for link_type in list(self.link_types):
             tmp = tmp_name(dest)
             try:
@@ -92,12 +98,20 @@ class Linker:
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
-                if exc.errno in _UNSUPPORTED and len(self.link_types) > 1:
-                    with contextlib.suppress(ValueError):  # another thread was first
-                        self.link_types.remove(link_type)
+                if exc.errno in _UNSUPPORTED and self._give_up(link_type):
                     continue
                 raise
         raise OSError(errno.ENOTSUP, f"no link type in cache.type works for '{dest}'")
+
+    def _give_up(self, link_type: str) -> bool:
+        """Drop `link_type` unless it is the last one; whether to try the next."""
+        with self._lock:
+            if link_type not in self.link_types:
+                return True  # another thread found it unsupported first
+            if len(self.link_types) == 1:
+                return False
+            self.link_types.remove(link_type)
+            return True
 
     @property
     def is_copy(self) -> bool:
