@@ -740,6 +740,7 @@ def run(
         offered[tool.name] = commands
         missing = sorted(c for c, ok in commands.items() if not ok)
         log(f"{tool.name} {version}" + (f"; not offered: {', '.join(missing)}" if missing else ""))
+    results.meta["runs_per_op"] = {step.op: reps * step.inner for step, _ in steps_to_run(only)}
     wants_s3 = any(step.s3 and timed for step, timed in steps_to_run(only))
     with s3_server(workdir, wants_s3) as (s3, s3_reason):
         for dataset, source in datasets:
