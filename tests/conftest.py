@@ -39,7 +39,9 @@ Run = Callable[..., subprocess.CompletedProcess]
 
 
 def _runner(argv0: list[str]) -> Run:
-    def run(*args: str, cwd: os.PathLike | str, ok: bool | None = True, **kw) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, cwd: os.PathLike | str, ok: bool | None = True, **kw
+    ) -> subprocess.CompletedProcess:
         proc = subprocess.run(
             [*argv0, *map(str, args)], cwd=cwd, capture_output=True, text=True, **kw
         )
