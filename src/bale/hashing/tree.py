@@ -31,6 +31,22 @@ def bytes_md5(data: bytes, *, legacy: bool = False) -> str:
     return hasher.hexdigest()
 
 
+def read_small(path: str, size: int) -> bytes:
+    """A small file's bytes in one read (open, read, close: no stat, no buffer);
+    reads on if it grew since it was listed."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) > size:
+            parts = [data]
+            while chunk := os.read(fd, CHUNK):
+                parts.append(chunk)
+            data = b"".join(parts)
+        return data
+    finally:
+        os.close(fd)
+
+
 def hash_files(
     root: str,
     entries: Sequence[FileEntry],
@@ -48,8 +64,7 @@ def hash_files(
         for entry in batch:
             path = os.path.join(root, entry.relpath) if entry.relpath else root
             if entry.size <= SMALL:
-                with open(path, "rb") as fobj:
-                    data = fobj.read()
+                data = read_small(path, entry.size)
                 md5 = bytes_md5(data, legacy=legacy)
                 if keep is not None:
                     keep(md5, data)
