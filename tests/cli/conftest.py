@@ -10,20 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.util import can_drop_privileges, unprivileged, write_tree
+from tests.cli.util import bale_argv, can_drop_privileges, unprivileged, write_tree
 from tests.conftest import GIT_ENV
 
 TRACKED_FILES = {"data/a.txt": "a\n", "data/b.txt": "b\n", "data/sub/c.txt": "c\n"}
-
-
-def _bale_argv() -> list[str]:
-    exe = shutil.which("bale", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "bale"]
 
 
 @pytest.fixture(scope="session")
@@ -38,14 +32,14 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     empty = base / "empty" / "repo"
     empty.mkdir(parents=True)
     run(["git", "init", "-q", "-b", "main"], empty)
-    run([*_bale_argv(), "init"], empty)
+    run([*bale_argv(), "init"], empty)
     run(["git", "commit", "-qm", "init"], empty)
 
     full = base / "tracked" / "repo"
     shutil.copytree(empty, full, symlinks=True)
     write_tree(full, TRACKED_FILES)
     write_tree(full, {"model.bin": b"\x00\x01model"})
-    run([*_bale_argv(), "add", "data", "model.bin"], full)
+    run([*bale_argv(), "add", "data", "model.bin"], full)
     run(["git", "add", "-A"], full)
     run(["git", "commit", "-qm", "data"], full)
     return {"repo": empty, "tracked": full}

@@ -6,10 +6,18 @@ import ctypes
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+
+def bale_argv() -> list[str]:
+    """The installed `bale` command (as the `bale` fixture runs it)."""
+    exe = shutil.which("bale", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "bale"]
 
 
 def _volatile(rel: str) -> bool:

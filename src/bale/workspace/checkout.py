@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 
@@ -21,6 +22,13 @@ class Changes:
     modified: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+
+
+_LEFTOVER = re.compile(r"\.[0-9a-f]{12}\.tmp$")
+
+
+def _is_leftover(relpath: str) -> bool:
+    return _LEFTOVER.search(relpath) is not None
 
 
 def _entry(relpath: str, sres: os.stat_result) -> FileEntry:
@@ -61,8 +69,14 @@ def place_output(
     listing = ws.listing(rel) if existed else []
     if sub is not None:
         listing = [e for e in listing if e.relpath == sub or e.relpath.startswith(sub + "/")]
-    known, unknown = known_md5s(ws.state, rel, listing, legacy=out.legacy) if listing else ({}, [])
     wanted = dict(entries)
+    # A killed checkout leaves its temporary files (fsutil.tmp_name: NAME.<12
+    # hex>.tmp, possibly empty); they are bale's, never data: removed unasked.
+    leftovers = [e.relpath for e in listing if e.relpath not in wanted and _is_leftover(e.relpath)]
+    if leftovers:
+        drop = set(leftovers)
+        listing = [e for e in listing if e.relpath not in drop]
+    known, unknown = known_md5s(ws.state, rel, listing, legacy=out.legacy) if listing else ({}, [])
     # Files whose content we must know: those that would be replaced or deleted.
     if unknown:
         from bale.hashing.tree import hash_files, record_hashed
@@ -88,7 +102,7 @@ def place_output(
         raise ObjectMissingError(missing[0], rel)
     if not existed:
         os.makedirs(path, exist_ok=True)  # an empty folder is an output too
-    for p in extra:
+    for p in extra + leftovers:
         remove_file(os.path.join(path, p))
     ws.progress.start(f"Checkout {rel}", len(to_place))
     made: set[str] = set()
@@ -112,7 +126,7 @@ def place_output(
         (key, e, None, m) if out.legacy else (key, e, m, None) for key, e, m in rows
     )
     ws.progress.done()
-    if existed and not to_place and not extra:
+    if existed and not to_place and not extra and not leftovers:
         return None
     return "modified" if existed else "added"
 
