@@ -49,7 +49,8 @@ UNSUPPORTED = {"acl", "grant_read", "grant_read_acp", "grant_write_acp", "grant_
 UNSUPPORTED |= {"sse_customer_key", "sse_customer_algorithm", "listobjects", "use_dualstack"}
 SMALL = 8 << 20  # read or download whole below this; stream above
 PART = 8 << 20  # multipart part size for large uploads
-PART_CONCURRENCY = 4  # parts in flight per large file: bounds memory (4 x 8 MiB)
+PART_CONCURRENCY = 4  # parts in flight per large file
+LARGE_SLOTS = 1  # large files uploading at once: with the above, bounds memory
 INSTALL_HINT = "the S3 client is not installed; run: pip install 'bale[s3]'"
 
 
@@ -96,6 +97,7 @@ class S3Backend:
         self._store = self._make_store(options)
         self._checked = False
         self._check_lock = threading.Lock()
+        self._large = threading.BoundedSemaphore(LARGE_SLOTS)
 
     def _make_store(self, options: Mapping[str, object]) -> Any:
         try:
@@ -323,16 +325,23 @@ class S3Backend:
         with open(local_path, "rb") as fobj:
             size = fobj.seek(0, 2)
             fobj.seek(0)
-            body: Any = fobj.read() if size < SMALL else Path(local_path)
+            if size < SMALL:
+                body = fobj.read()
         try:
-            obstore.put(
-                self._store,
-                self._key(relpath),
-                body,
-                use_multipart=size >= SMALL,
-                chunk_size=PART,
-                max_concurrency=PART_CONCURRENCY,
-            )
+            if size < SMALL:
+                obstore.put(self._store, self._key(relpath), body, use_multipart=False)
+                return
+            # A multipart upload becomes visible only when completed; parts in
+            # flight are buffered, so only a few large files go at once.
+            with self._large:
+                obstore.put(
+                    self._store,
+                    self._key(relpath),
+                    Path(local_path),
+                    use_multipart=True,
+                    chunk_size=PART,
+                    max_concurrency=PART_CONCURRENCY,
+                )
         except Exception as err:
             raise self._error(err, "upload") from err
 
