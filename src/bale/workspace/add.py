@@ -218,9 +218,12 @@ def _add_one(
 def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]) -> Added:
     """Add or update one path inside a tracked folder, editing its manifest only."""
     repo = ws.repo
-    if owner.out.oid is None or not owner.out.is_dir:
+    # Read the output again: an earlier target of the same add may have changed it.
+    dvcfile = load_dvcfile(repo, owner.dvcfile)
+    current = dvcfile.outs[owner.index]
+    if current.oid is None or not current.is_dir:
         raise BaleError(f"'{rel}' is inside '{owner.rel}', which is not a tracked folder")
-    entries = dict(ws.manifest(owner.out))
+    entries = dict(ws.manifest(current))
     sub = rel[len(owner.rel) + 1 :]
     path = repo.abs(rel)
     for key in [k for k in entries if k == sub or k.startswith(sub + "/")]:
@@ -235,11 +238,10 @@ def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]
     oid = manifest_oid(manifest)
     if not ws.store.exists(oid):
         ws.store.add_bytes(oid, manifest)
-    size = owner.out.size
+    size = current.size
     if size is not None:
         size = _sum_sizes(ws, owner.rel, entries)
-    out = owner.out.with_hash(oid, size=size or 0, nfiles=len(entries))
-    dvcfile = load_dvcfile(repo, owner.dvcfile)
+    out = current.with_hash(oid, size=size or 0, nfiles=len(entries))
     outs = list(dvcfile.outs)
     outs[owner.index] = out
     save_dvcfile(repo, owner.dvcfile, replace(dvcfile, outs=tuple(outs)))
@@ -248,12 +250,15 @@ def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]
 
 
 def _sum_sizes(ws: Workspace, root_rel: str, entries: dict[str, str]) -> int:
-    """Total size, from the workspace where present, else from the cache."""
+    """Total size, from the cache where it holds the object, else from the workspace.
+
+    The cache first: a workspace file may hold changes that are not being added.
+    """
     total = 0
     for relpath, md5 in entries.items():
-        entry = stat_file(ws.repo.abs(f"{root_rel}/{relpath}"))
+        entry = stat_file(ws.store.path(md5))
         if entry is None:
-            entry = stat_file(ws.store.path(md5))
+            entry = stat_file(ws.repo.abs(f"{root_rel}/{relpath}"))
         total += entry.size if entry else 0
     return total
 
