@@ -39,12 +39,77 @@ def open_backend(ws: Workspace, remote: str | None):
     return spec, open_remote(spec.url, spec.options)
 
 
-def _outs(ws: Workspace, scope: Scope, *, for_push: bool = False) -> list[UsedOut]:
+def _outs(
+    ws: Workspace, scope: Scope, *, for_push: bool = False
+) -> tuple[list[UsedOut], set[str] | None]:
+    """The chosen revisions' outputs the targets pick, and the paths the targets
+    name (None: no targets, everything)."""
     outs = used_outs(
         ws, scope.targets, all_branches=scope.all_branches, all_tags=scope.all_tags,
         all_commits=scope.all_commits,
     )  # fmt: skip
-    return [u for u in outs if u.out.push] if for_push else outs
+    picked = _target_paths(ws, scope.targets) if scope.targets else None
+    if picked is not None:
+        # A target limits every chosen revision, not only the workspace.
+        outs = [u for u in outs if _parts(u.rel, picked) is not False]
+    return ([u for u in outs if u.out.push] if for_push else outs), picked
+
+
+def _target_paths(ws: Workspace, targets: list[str]) -> set[str]:
+    """The root-relative paths the targets name: as given, and the outputs (or
+    paths inside outputs) the workspace's `.dvc` files resolve them to."""
+    from bale.workspace.index import DVCFILE_SUFFIX, collect
+
+    paths = set()
+    for target in targets:
+        rel = ws.repo.rel(target)
+        if not (rel.endswith(DVCFILE_SUFFIX) and os.path.isfile(ws.repo.abs(rel))):
+            paths.add(rel)
+        for tracked, sub in collect(ws.repo, [target]):
+            paths.add(f"{tracked.rel}/{sub}" if sub else tracked.rel)
+    return paths
+
+
+def _parts(rel: str, picked: set[str]) -> list[str] | bool | None:
+    """How much of output `rel` the targets pick: None (all of it), the paths
+    inside it they name (granular, as `dvc push data/sub`), or False (none)."""
+    if any(p in ("", rel) or rel.startswith(p + "/") for p in picked):
+        return None
+    return [p[len(rel) + 1 :] for p in picked if p.startswith(rel + "/")] or False
+
+
+def _entries(ws: Workspace, used: UsedOut, picked: set[str] | None) -> list[tuple[str, str]]:
+    """A folder output's (relpath, md5) entries the targets pick.
+
+    Raises:
+        ObjectMissingError: the folder's manifest is not in the cache.
+    """
+    entries = ws.manifest(used.out)
+    subs = _parts(used.rel, picked) if picked is not None else None
+    if not isinstance(subs, list):
+        return entries
+    return [
+        (path, md5)
+        for path, md5 in entries
+        if any(path == sub or path.startswith(sub + "/") for sub in subs)
+    ]
+
+
+def _objects(ws: Workspace, outs: list[UsedOut], picked: set[str] | None) -> set[Obj]:
+    """Every object the outputs need; a folder whose manifest is not in the
+    cache counts with its manifest alone."""
+    if picked is None:
+        return objects_of(ws, outs)
+    objects: set[Obj] = set()
+    for used in outs:
+        assert used.out.oid is not None
+        objects.add((used.out.oid, used.out.legacy))
+        if used.out.is_dir:
+            try:
+                objects.update((md5, used.out.legacy) for _, md5 in _entries(ws, used, picked))
+            except ObjectMissingError:
+                continue
+    return objects
 
 
 def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
@@ -52,11 +117,11 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
     manifests go last, so a remote never names a folder it cannot serve."""
     from bale.remotes import transfer
 
-    outs = _outs(ws, scope, for_push=True)
+    outs, picked = _outs(ws, scope, for_push=True)
     missing_dirs = [
         u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
     ]
-    objects = objects_of(ws, outs)
+    objects = _objects(ws, outs, picked)
     local_missing = sorted(o for o, legacy in objects if not ws.store.exists(o, legacy=legacy))
     files = {o for o in objects if not o[0].endswith(".dir")}
     dirs = objects - files
@@ -80,7 +145,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
     """Download into the cache what the chosen revisions use and the cache lacks."""
     from bale.remotes import transfer
 
-    outs = _outs(ws, scope)
+    outs, picked = _outs(ws, scope)
     result = SyncResult()
     _spec, backend = open_backend(ws, remote)
     try:
@@ -93,7 +158,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         for u in outs:
             if u.out.is_dir:
                 try:
-                    entries.update((md5, u.out.legacy) for _, md5 in ws.manifest(u.out))
+                    entries.update((md5, u.out.legacy) for _, md5 in _entries(ws, u, picked))
                 except ObjectMissingError:
                     result.missing.append(u.rel)
         from bale.workspace.context import Presence
@@ -116,13 +181,13 @@ def cloud_status(
     new = only in the cache, deleted = only on the remote, missing = in neither."""
     from bale.remotes import transfer
 
-    outs = _outs(ws, scope)
+    outs, picked = _outs(ws, scope)
     named: dict[Obj, str] = {}
     for u in outs:
         named[(u.out.oid, u.out.legacy)] = u.rel
         if u.out.is_dir:
             try:
-                for relpath, md5 in ws.manifest(u.out):
+                for relpath, md5 in _entries(ws, u, picked):
                     named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
             except ObjectMissingError:
                 pass

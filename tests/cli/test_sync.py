@@ -1,0 +1,353 @@
+"""push, pull, fetch, status -c, gc and fsck end to end, over a folder remote,
+moto's S3 server and an SFTP server on 127.0.0.1.
+
+`Remote` (below) configures a remote as a user would (`bale remote add` and
+`remote modify`, keys in `config.local`) and reads or damages the remote's raw
+objects without going through bale; the fault tests and the compatibility
+tests use it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.cli.util import assert_cache_valid, cache_objects, write_tree
+from tests.fixtures.servers import S3Server, SFTPServer
+
+# The `tracked` fixture's content (tests/cli/conftest.py).
+TRACKED = {
+    "data/a.txt": b"a\n",
+    "data/b.txt": b"b\n",
+    "data/sub/c.txt": b"c\n",
+    "model.bin": b"\x00\x01model",
+}
+_OBJECT_KEY = re.compile(r"files/md5/([0-9a-f]{2})/([0-9a-f]{30}(?:\.dir)?)")
+# Options that belong in config.local: keys, and paths of this machine.
+LOCAL_OPTIONS = frozenset({"access_key_id", "secret_access_key", "keyfile", "password"})
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def manifest_oid(entries: dict[str, bytes]) -> str:
+    """The `.dir` oid DVC gives a folder of {relpath: bytes}."""
+    items = [{"md5": md5(data), "relpath": rel} for rel, data in sorted(entries.items())]
+    return md5(json.dumps(items, sort_keys=True).encode()) + ".dir"
+
+
+def objects_of(files: dict[str, bytes], *dirs: str) -> set[str]:
+    """Every oid a checkout of `files` needs, with `dirs` tracked as folders."""
+    oids = {md5(data) for data in files.values()}
+    for folder in dirs:
+        inside = {
+            rel[len(folder) + 1 :]: data
+            for rel, data in files.items()
+            if rel.startswith(folder + "/")
+        }
+        oids.add(manifest_oid(inside))
+    return oids
+
+
+TRACKED_OIDS = objects_of(TRACKED, "data")
+
+
+@dataclass
+class Remote:
+    """A remote as `bale remote add` records it, with raw access to its objects."""
+
+    kind: str
+    name: str
+    url: str
+    options: dict[str, str] = field(default_factory=dict)
+    root: Path | None = None  # folder and SFTP: the remote's files on this disk
+    s3: S3Server | None = None
+    bucket: str = ""
+    prefix: str = ""
+
+    def configure(self, bale, repo: Path, *, default: bool = True, name: str = "") -> None:
+        """`remote add` (+ `-d`), then each option; keys and paths with --local."""
+        name = name or self.name
+        bale("remote", "add", *(["-d"] if default else []), name, self.url, cwd=repo)
+        for key, value in self.options.items():
+            local = ["--local"] if key in LOCAL_OPTIONS else []
+            bale("remote", "modify", *local, name, key, value, cwd=repo)
+
+    @property
+    def secrets(self) -> list[str]:
+        return [v for k, v in self.options.items() if k in ("access_key_id", "secret_access_key")]
+
+    def keys(self) -> list[str]:
+        """Every raw key (file) under the remote, relative to its URL."""
+        if self.s3 is not None:
+            found: list[str] = []
+            pages = self.s3.client().get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix + "/"):
+                found += [o["Key"][len(self.prefix) + 1 :] for o in page.get("Contents", [])]
+            return sorted(found)
+        assert self.root is not None
+        if not self.root.exists():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()
+        )
+
+    def read(self, key: str) -> bytes:
+        if self.s3 is not None:
+            body = self.s3.client().get_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}")
+            return body["Body"].read()
+        assert self.root is not None
+        return (self.root / key).read_bytes()
+
+    def write(self, key: str, data: bytes) -> None:
+        if self.s3 is not None:
+            self.s3.client().put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
+            return
+        assert self.root is not None
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.chmod(0o644)
+        path.write_bytes(data)
+
+    def oids(self) -> set[str]:
+        """The objects on the remote (DVC 3 layout), temporary names left out."""
+        found = set()
+        for key in self.keys():
+            match = _OBJECT_KEY.fullmatch(key)
+            if match:
+                found.add(match.group(1) + match.group(2))
+        return found
+
+    def assert_whole(self) -> set[str]:
+        """Every key under an object's name holds exactly that object; returns the oids."""
+        oids = set()
+        for key in self.keys():
+            match = _OBJECT_KEY.fullmatch(key)
+            if not match:
+                continue
+            oid = match.group(1) + match.group(2)
+            assert md5(self.read(key)) == oid.removesuffix(".dir"), f"partial or wrong {key}"
+            oids.add(oid)
+        return oids
+
+
+def object_key(oid: str) -> str:
+    return f"files/md5/{oid[:2]}/{oid[2:]}"
+
+
+def folder_remote(tmp_path: Path, name: str = "storage") -> Remote:
+    return Remote(
+        "folder", name, str(tmp_path / f"remote-{name}"), root=tmp_path / f"remote-{name}"
+    )
+
+
+def s3_remote(server: S3Server, name: str = "storage") -> Remote:
+    bucket = server.new_bucket()
+    return Remote(
+        "s3", name, f"s3://{bucket}/store", server.options(), s3=server, bucket=bucket,
+        prefix="store",
+    )  # fmt: skip
+
+
+def sftp_remote(server: SFTPServer, tmp_path: Path, name: str = "storage") -> Remote:
+    folder = f"{tmp_path.name}-{name}"
+    return Remote(
+        "sftp", name, server.url(f"/{folder}"), server.options(), root=server.root / folder
+    )
+
+
+@pytest.fixture(params=["folder", "s3", "sftp"])
+def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Remote:
+    """A fresh, empty remote of each kind."""
+    if request.param == "folder":
+        return folder_remote(tmp_path)
+    if request.param == "s3":
+        return s3_remote(request.getfixturevalue("s3_server"))
+    return sftp_remote(request.getfixturevalue("sftp_server"), tmp_path)
+
+
+def clone(git, source: Path, dest: Path) -> Path:
+    """A fresh git clone of `source` with its config.local (keys stay out of git)."""
+    git("clone", "-q", source, dest, cwd=source.parent)
+    local = source / ".dvc" / "config.local"
+    if local.exists():
+        shutil.copy(local, dest / ".dvc" / "config.local")
+    return dest
+
+
+def commit_all(git, repo: Path, message: str) -> None:
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", message, cwd=repo)
+
+
+def workspace_files(repo: Path, *tops: str) -> dict[str, bytes]:
+    """relpath -> bytes under the given tracked paths."""
+    found = {}
+    for top in tops:
+        path = repo / top
+        if path.is_file():
+            found[top] = path.read_bytes()
+        elif path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                if sub.is_file():
+                    found[sub.relative_to(repo).as_posix()] = sub.read_bytes()
+    return found
+
+
+def in_sync(name: str) -> str:
+    return f"Cache and remote '{name}' are in sync."
+
+
+# -- round trips ---------------------------------------------------------------------------
+
+
+def test_push_then_pull_in_a_clone_restores_every_byte(
+    tracked: Path, remote: Remote, tmp_path: Path, bale, git
+):
+    remote.configure(bale, tracked)
+    commit_all(git, tracked, "remote")
+
+    paths = ["data", "data/a.txt", "data/b.txt", "data/sub/c.txt", "model.bin"]
+    before = bale("status", "-c", cwd=tracked).stdout
+    assert before == "".join(f"\tnew:                {p}\n" for p in paths)
+    status = bale("status", "-c", "--json", cwd=tracked).stdout
+    assert json.loads(status) == dict.fromkeys(paths, "new")
+
+    assert bale("push", cwd=tracked).stdout.strip() == "5 files pushed"
+    # DVC's layout, whole objects only, nothing else.
+    assert remote.keys() == sorted(object_key(o) for o in TRACKED_OIDS)
+    assert remote.assert_whole() == TRACKED_OIDS
+    assert bale("status", "-c", cwd=tracked).stdout.strip() == in_sync(remote.name)
+    assert bale("push", cwd=tracked).stdout.strip() == "Everything is up to date."
+
+    other = clone(git, tracked, tmp_path / "clone")
+    # Without the folder's manifest in the cache, its files are not known yet.
+    after = json.loads(bale("status", "-c", "--json", cwd=other).stdout)
+    assert after == {"data": "deleted", "model.bin": "deleted"}
+    bale("pull", cwd=other)
+    assert workspace_files(other, "data", "model.bin") == TRACKED
+    assert set(cache_objects(other)) == TRACKED_OIDS
+    assert_cache_valid(other)
+    assert bale("status", "-c", cwd=other).stdout.strip() == in_sync(remote.name)
+    assert bale("status", cwd=other).stdout.strip() == "Data and pipelines are up to date."
+    assert bale("fsck", "-c", cwd=other).stdout.strip() == "All objects match their names."
+
+
+def test_dash_r_picks_the_remote(tracked: Path, tmp_path: Path, bale, git):
+    first, second = folder_remote(tmp_path, "first"), folder_remote(tmp_path, "second")
+    first.configure(bale, tracked)
+    second.configure(bale, tracked, default=False)
+
+    bale("push", "-r", "second", cwd=tracked)
+    assert first.oids() == set()
+    assert second.oids() == TRACKED_OIDS
+    assert bale("status", "-c", "-r", "second", cwd=tracked).stdout.strip() == in_sync("second")
+    assert "new:" in bale("status", "-c", cwd=tracked).stdout  # the default: 'first'
+
+    commit_all(git, tracked, "remotes")
+    other = clone(git, tracked, tmp_path / "clone")
+    bale("pull", "-r", "second", cwd=other)
+    assert workspace_files(other, "data", "model.bin") == TRACKED
+
+
+def test_targets_limit_what_moves(tracked: Path, tmp_path: Path, bale, git):
+    store = folder_remote(tmp_path)
+    store.configure(bale, tracked)
+    commit_all(git, tracked, "remote")
+    model, c_txt = md5(TRACKED["model.bin"]), md5(TRACKED["data/sub/c.txt"])
+    data_dir = manifest_oid({k[5:]: v for k, v in TRACKED.items() if k.startswith("data/")})
+
+    bale("push", "model.bin", cwd=tracked)
+    assert store.oids() == {model}
+    # A path inside a tracked folder moves that part and the folder's manifest, as DVC does.
+    bale("push", "data/sub", cwd=tracked)
+    assert store.oids() == {model, data_dir, c_txt}
+    assert bale("status", "-c", "data/sub", cwd=tracked).stdout.strip() == in_sync("storage")
+    bale("push", "data.dvc", cwd=tracked)
+    assert store.oids() == TRACKED_OIDS
+
+    other = clone(git, tracked, tmp_path / "clone")
+    bale("fetch", "model.bin.dvc", cwd=other)
+    assert set(cache_objects(other)) == {model}
+    bale("pull", "data/sub/c.txt", cwd=other)
+    assert set(cache_objects(other)) == {model, data_dir, c_txt}
+    assert workspace_files(other, "data") == {"data/sub/c.txt": b"c\n"}
+    bale("pull", "data", cwd=other)
+    assert workspace_files(other, "data") == {k: v for k, v in TRACKED.items() if "data/" in k}
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write new content over a tracked file (which may be a read-only link)."""
+    path.unlink()
+    path.write_bytes(data)
+
+
+@pytest.fixture
+def history(tracked: Path, bale, git) -> dict[str, set[str]]:
+    """`tracked` with history; returns the objects each scope adds to the workspace's:
+
+    - main: v1 (tag `v1`) → model v2 → model v3 (HEAD); model v2 only in history;
+    - branch `exp` from HEAD with data/d.txt added;
+    - the workspace: main's HEAD.
+    """
+    git("tag", "v1", cwd=tracked)
+    for version in (b"v2", b"v3"):
+        replace_file(tracked / "model.bin", b"model " + version)
+        bale("add", "model.bin", cwd=tracked)
+        commit_all(git, tracked, f"model {version.decode()}")
+    git("checkout", "-qb", "exp", cwd=tracked)
+    write_tree(tracked, {"data/d.txt": "d\n"})
+    bale("add", "data", cwd=tracked)
+    commit_all(git, tracked, "exp")
+    git("checkout", "-q", "main", cwd=tracked)
+    bale("checkout", cwd=tracked)
+    data = {k: v for k, v in TRACKED.items() if k.startswith("data/")}
+    exp_data = {**data, "data/d.txt": b"d\n"}
+    workspace = objects_of({**data, "model.bin": b"model v3"}, "data")
+    return {
+        "workspace": workspace,
+        "branches": objects_of(exp_data, "data") - workspace,
+        "tags": {md5(TRACKED["model.bin"])},
+        "commits": {md5(b"model v2")},
+    }
+
+
+def test_all_branches_tags_and_commits_push_and_fetch(
+    tracked: Path, history: dict[str, set[str]], tmp_path: Path, bale, git
+):
+    store = folder_remote(tmp_path)
+    store.configure(bale, tracked)
+    commit_all(git, tracked, "remote")
+
+    # Targets limit history too: every version of model.bin, nothing of data.
+    models = {md5(b"model v3")} | history["tags"] | history["commits"]
+    bale("push", "-A", "model.bin", cwd=tracked)
+    assert store.oids() == models
+    expected = set(history["workspace"])
+    bale("push", cwd=tracked)
+    assert store.oids() == expected | models
+    for flag, scope in (("-T", "tags"), ("-a", "branches"), ("-A", "commits")):
+        bale("push", flag, cwd=tracked)
+        expected |= history[scope]
+        assert store.oids() == expected | models, flag
+    assert bale("status", "-c", "-A", cwd=tracked).stdout.strip() == in_sync("storage")
+
+    other = clone(git, tracked, tmp_path / "clone")
+    git("branch", "exp", "origin/exp", cwd=other)  # -a means local branches, as for dvc
+    expected = set(history["workspace"])
+    bale("fetch", cwd=other)
+    assert set(cache_objects(other)) == expected
+    for flag, scope in (("--all-tags", "tags"), ("--all-branches", "branches"),
+                        ("--all-commits", "commits")):  # fmt: skip
+        bale("fetch", flag, cwd=other)
+        expected |= history[scope]
+        assert set(cache_objects(other)) == expected, flag
+    assert_cache_valid(other)
