@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 
 
 def tmp_name(path: str) -> str:
     """A unique temporary name beside `path`; never a valid object name."""
-    return f"{path}.{secrets.token_hex(6)}.tmp"
+    return f"{path}.{os.urandom(6).hex()}.tmp"
 
 
 def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool = True) -> None:

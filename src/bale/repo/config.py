@@ -46,6 +46,39 @@ def level_paths(dvc_dir: str | None) -> dict[str, str]:
     return paths
 
 
+_SECTION = re.compile(r"^\[\s*(?:'([^'\[\]]*)'|\"([^\"\[\]]*)\"|([^'\"\[\]]*?))\s*\]$")
+_KEY = re.compile(r"^([A-Za-z0-9_.-]+)\s*=\s*(.*)$")
+
+
+def _read_simple(path: str) -> dict[str, dict[str, str]] | None:
+    """Read the plain INI DVC writes without importing configobj (start-up
+    time); None for anything fancier, which configobj then reads."""
+    with open(path, encoding="utf-8") as fobj:
+        text = fobj.read()
+    sections: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _SECTION.match(line)
+        if match:
+            current = sections.setdefault(next(g for g in match.groups() if g is not None), {})
+            continue
+        match = _KEY.match(line)
+        if match is None or current is None:
+            return None
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+            if "'" in value or '"' in value:
+                return None
+        elif any(c in value for c in ",#'\""):
+            return None
+        current[key] = value
+    return sections
+
+
 def _load_obj(path: str) -> Any:
     from configobj import ConfigObj, ConfigObjError
 
@@ -113,7 +146,9 @@ def load_config(dvc_dir: str | None, *, levels: tuple[str, ...] = LEVELS) -> Con
     for level, path in level_paths(dvc_dir).items():
         if level not in levels or not os.path.exists(path):
             continue
-        obj = _load_obj(path)
+        obj = _read_simple(path)
+        if obj is None:
+            obj = _load_obj(path)
         base = os.path.dirname(path)
         for sec_name, section in obj.items():
             if not isinstance(section, dict):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 
 from bale.errors import GitError
@@ -27,6 +26,8 @@ class Git:
         self.root = root
 
     def run(self, *args: str, check: bool = True, input: bytes | None = None) -> bytes:
+        import subprocess  # here, not at import: most commands never call git
+
         try:
             proc = subprocess.run(
                 ["git", *args], cwd=self.root, capture_output=True, input=input, check=False
@@ -52,6 +53,8 @@ class Git:
         return found
 
     def is_ignored(self, path: str) -> bool:
+        import subprocess
+
         proc = subprocess.run(
             ["git", "check-ignore", "-q", "--no-index", path], cwd=self.root, capture_output=True
         )
