@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 WRITTEN_BY_DVC = """[core]
     remote = storage
 # a comment
@@ -62,11 +60,6 @@ def test_local_and_global_levels(repo: Path, bale):
     assert "/config.local" in (repo / ".dvc" / ".gitignore").read_text().splitlines()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repo/schema.py check_value rewrites values (True -> true, 'a, b' -> 'a,b'); "
-    "dvc config writes them as given",
-)
 def test_values_are_written_as_dvc_writes_them(repo: Path, bale):
     # Bytes from dvc 3.67.1 for the same three commands.
     bale("config", "core.autostage", "True", cwd=repo)

@@ -57,17 +57,15 @@ _FALSE = {"false", "0", "no", "off"}
 
 
 def check_value(name: str, kind: str, value: str) -> str:
-    """Validate `value` for config `name`; return it as it should be written.
+    """Validate `value` for config `name`; return what to write (as given).
 
     Raises:
         ConfigError: the value does not fit.
     """
     if kind == BOOL:
         lowered = value.strip().lower()
-        if lowered in _TRUE:
-            return "true"
-        if lowered in _FALSE:
-            return "false"
+        if lowered in _TRUE or lowered in _FALSE:
+            return value  # written as given, as dvc config does
         raise ConfigError(f"{name} must be true or false, not {value!r}")
     if kind == INT:
         try:
@@ -86,7 +84,7 @@ def check_value(name: str, kind: str, value: str) -> str:
                 f"{name} {value!r} is not valid; use a comma-separated list of "
                 + ", ".join(LINK_TYPES)
             )
-        return ",".join(parts)
+        return value
     return value
 
 
