@@ -112,10 +112,24 @@ def test_remove_outs_of_a_symlinked_output_removes_only_the_link(
     assert snapshot(outside) == before_out
 
 
-def test_symlinks_inside_the_repository_are_followed(repo: Path, bale):
+def test_symlinks_inside_the_repository_are_read_as_dvc_reads_them(repo: Path, bale):
+    # dvc 3.67.1 reads a symlinked file and skips a symlinked folder (and so a
+    # loop): this is its manifest for the same tree.
     write_tree(repo, {"real/a.txt": "a\n", "data/b.txt": "b\n", "other.txt": "o\n"})
     os.symlink("../other.txt", repo / "data" / "to_file")
     os.symlink("../real", repo / "data" / "to_dir")
+    os.symlink(".", repo / "data" / "loop")
     bale("add", "data", cwd=repo)
-    assert "nfiles: 3\n" in (repo / "data.dvc").read_text()
+    assert (repo / "data.dvc").read_text() == (
+        "outs:\n- md5: ee28123161860c3e8b22c8edf95301bf.dir\n  size: 4\n  nfiles: 2\n"
+        "  hash: md5\n  path: data\n"
+    )
     assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_a_dangling_symlink_in_a_folder_is_named(repo: Path, tmp_path: Path, bale):
+    write_tree(repo, {"data/a.txt": "a\n"})
+    os.symlink("gone.txt", repo / "data" / "link")
+    before = snapshot(tmp_path)
+    assert_error(bale("add", "data", cwd=repo, ok=False), "gone.txt", "data/link")
+    assert snapshot(tmp_path) == before

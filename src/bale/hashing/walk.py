@@ -7,7 +7,7 @@ import stat as st
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from bale.errors import UnsafePathError
+from bale.errors import TargetNotFoundError, UnsafePathError
 
 # Folders never part of a dataset: version control and repository metadata.
 SKIP_DIRS = frozenset({".git", ".hg", ".dvc"})
@@ -41,11 +41,14 @@ def walk_files(
 ) -> list[FileEntry]:
     """List every file under `root` (relpaths posix, unsorted).
 
-    Symlinks are followed when their target lies inside one of `link_roots`
-    (the repository and its cache); any other symlink is refused.
+    A symlink to a file is followed when the file lies inside one of
+    `link_roots` (the repository and its cache); a symlink to a folder inside
+    them is skipped, as DVC's walk does (its manifest must list the same
+    files); any symlink leading elsewhere is refused.
 
     Raises:
         UnsafePathError: a symlink points outside `link_roots`.
+        TargetNotFoundError: a symlink points to nothing.
     """
     files: list[FileEntry] = []
     append = files.append
@@ -71,9 +74,15 @@ def walk_files(
                             f"'{entry.path}' is a symlink to '{target}', outside the "
                             "repository; replace it with the file itself"
                         )
-                    sres = os.stat(target)
+                    try:
+                        sres = os.stat(target)
+                    except FileNotFoundError as exc:
+                        raise TargetNotFoundError(
+                            target,
+                            f"'{entry.path}' is a symlink to it; remove the symlink or "
+                            "restore what it points to",
+                        ) from exc
                     if st.S_ISDIR(sres.st_mode):
-                        stack.append(prefix + name)
                         continue
                 else:
                     sres = entry.stat(follow_symlinks=False)
