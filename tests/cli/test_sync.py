@@ -164,14 +164,18 @@ def sftp_remote(server: SFTPServer, tmp_path: Path, name: str = "storage") -> Re
     )
 
 
-@pytest.fixture(params=["folder", "s3", "sftp"])
-def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Remote:
-    """A fresh, empty remote of each kind."""
+def any_remote(request: pytest.FixtureRequest, tmp_path: Path) -> Remote:
+    """A fresh, empty remote of the kind `request.param` names (folder, s3, sftp)."""
     if request.param == "folder":
         return folder_remote(tmp_path)
     if request.param == "s3":
         return s3_remote(request.getfixturevalue("s3_server"))
     return sftp_remote(request.getfixturevalue("sftp_server"), tmp_path)
+
+
+@pytest.fixture(params=["folder", "s3", "sftp"])
+def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Remote:
+    return any_remote(request, tmp_path)
 
 
 def clone(git, source: Path, dest: Path) -> Path:

@@ -62,10 +62,12 @@ def _scope(args: argparse.Namespace):
 
 def _report(result, verb: str, quiet: bool) -> None:
     if result.failed:
-        raise BaleError(
-            f"{plural(len(result.failed), 'file')} failed to {verb}; "
-            "rerun the command to retry (transfers resume where they stopped)"
-        )
+        # Each is about one object (missing or corrupt, with its fix); retrying
+        # the same command would not help, so name the first.
+        count = len(result.failed)
+        _oid, why = result.failed[0]
+        first = "" if count == 1 else ", the first: "
+        raise BaleError(f"{plural(count, 'file')} failed to {verb}{first or ': '}{why}")
     if not quiet:
         if result.transferred:
             print(f"{plural(result.transferred, 'file')} {verb}ed")

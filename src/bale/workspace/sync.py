@@ -20,7 +20,8 @@ Obj = tuple[str, bool]  # (oid, legacy)
 @dataclass
 class SyncResult:
     transferred: int = 0
-    failed: list[str] = field(default_factory=list)
+    # (oid, why): objects missing from or corrupt on the remote, per object
+    failed: list[tuple[str, BaleError]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
 
@@ -134,7 +135,7 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
                 ws.store, backend, sorted(group), jobs=ws.jobs, progress=ws.progress
             )
             result.transferred += len(done.transferred)
-            result.failed += [oid for oid, _ in done.failed]
+            result.failed += done.failed
     finally:
         backend.close()
     result.missing = local_missing + [u.rel for u in missing_dirs]
@@ -153,7 +154,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         wanted = sorted(o for o in tops if not ws.store.exists(o[0], legacy=o[1]))
         done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
         result.transferred += len(done.transferred)
-        result.failed += [oid for oid, _ in done.failed]
+        result.failed += done.failed
         entries: set[Obj] = set()
         for u in outs:
             if u.out.is_dir:
@@ -168,7 +169,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         wanted = sorted(o for o in entries if o[0] not in (old if o[1] else new))
         done = transfer.fetch(ws.store, backend, wanted, jobs=ws.jobs, progress=ws.progress)
         result.transferred += len(done.transferred)
-        result.failed += [oid for oid, _ in done.failed]
+        result.failed += done.failed
     finally:
         backend.close()
     return result
