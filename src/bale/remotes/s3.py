@@ -46,7 +46,9 @@ OPTIONS = {
 }
 # DVC options bale cannot honour with this client: refused, never ignored.
 UNSUPPORTED = {"acl", "grant_read", "grant_read_acp", "grant_write_acp", "grant_full_control"}
-UNSUPPORTED |= {"sse_customer_key", "sse_customer_algorithm", "listobjects", "use_dualstack"}
+UNSUPPORTED |= {"sse_customer_key", "sse_customer_algorithm"}
+# DVC options that only tune how requests are made; accepted, with no effect here.
+IGNORED = {"listobjects", "use_dualstack", "max_concurrency", "multipart_chunksize"}
 SMALL = 8 << 20  # read or download whole below this; stream above
 PART = 8 << 20  # multipart part size for large uploads
 PART_CONCURRENCY = 4  # parts in flight per large file
@@ -87,13 +89,14 @@ class S3Backend:
             raise RemoteConfigError(
                 url, f"option '{bad[0]}' is not supported by bale's S3 client; remove it"
             )
-        check_options(url, "s3", options, OPTIONS)
+        check_options(url, "s3", options, OPTIONS | IGNORED)
         match = re.match(r"^s3://([^/]+)/*(.*?)/*$", url)
         if not match:
             raise RemoteConfigError(url, "an S3 URL looks like s3://bucket/path")
         self.bucket, self.prefix = match.group(1), match.group(2)
         self._secrets = [str(options.get(k) or "") for k in ("secret_access_key", "session_token")]
         self.default_jobs = cpu_jobs(8, low=16, high=64)
+        self._region = "us-east-1"
         self._store = self._make_store(options)
         self._checked = False
         self._check_lock = threading.Lock()
@@ -158,7 +161,7 @@ class S3Backend:
                     "(bale remote modify --local NAME access_key_id ...), "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a profile",
                 )
-        config["region"] = region or "us-east-1"
+        config["region"] = self._region = region or "us-east-1"
         retry = {
             "max_retries": 2,
             "retry_timeout": timedelta(seconds=20),
@@ -228,6 +231,12 @@ class S3Backend:
             return RemoteNotFoundError(
                 self.url,
                 f"bucket '{self.bucket}' does not exist; create it or fix the remote's url",
+            )
+        if code_s in ("PermanentRedirect", "AuthorizationHeaderMalformed") or status_n == 301:
+            return RemoteConfigError(
+                self.url,
+                f"bucket '{self.bucket}' is in another region than "
+                f"'{self._region}'; set the remote's region option",
             )
         if code_s in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken") or (
             code_s == "ExpiredToken"
