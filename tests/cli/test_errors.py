@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -230,8 +231,6 @@ def test_granular_add_into_a_folder_with_an_unsafe_manifest(repo: Path, tmp_path
 
 
 def test_checkout_without_the_objects_says_what_to_run(tracked: Path, tmp_path: Path, bale):
-    import shutil
-
     shutil.rmtree(tracked / ".dvc" / "cache")
     shutil.rmtree(tracked / "data")
     (tracked / "model.bin").unlink()
@@ -248,7 +247,7 @@ def test_checkout_without_the_objects_says_what_to_run(tracked: Path, tmp_path: 
 
 def test_status_of_an_unreadable_file_in_a_folder(tracked: Path, bale, git, as_user):
     # A fresh clone: the state knows nothing, so the file must be read.
-    (tracked / ".dvc" / "tmp").exists() and __import__("shutil").rmtree(tracked / ".dvc" / "tmp")
+    shutil.rmtree(tracked / ".dvc" / "tmp", ignore_errors=True)
     (tracked / "data" / "a.txt").chmod(0o666)
     (tracked / "data" / "a.txt").write_text("changed\n")
     os.chmod(tracked / "data" / "a.txt", 0)
@@ -372,3 +371,36 @@ def test_unknown_command_and_flag_exit_2(repo: Path, tmp_path: Path, bale):
     assert "--nope" in proc.stderr.splitlines()[-1]
     assert "Traceback" not in proc.stderr
     guard.check()
+
+
+def _legacy_folder(repo: Path) -> None:
+    """`data` as dvc 2 recorded it: dos2unix md5s, objects in the 2.x cache layout."""
+    files = {"a.txt": b"a\r\n", "b.txt": b"b\r\n"}
+    entries = []
+    for name, data in files.items():
+        write_tree(repo, {f"data/{name}": data})
+        md5 = hashlib.md5(data.replace(b"\r\n", b"\n")).hexdigest()
+        entries.append({"md5": md5, "relpath": name})
+        (repo / ".dvc" / "cache" / md5[:2]).mkdir(parents=True, exist_ok=True)
+        (repo / ".dvc" / "cache" / md5[:2] / md5[2:]).write_bytes(data)
+    manifest = json.dumps(entries, sort_keys=True).encode()
+    oid = hashlib.md5(manifest).hexdigest() + ".dir"
+    (repo / ".dvc" / "cache" / oid[:2]).mkdir(exist_ok=True)
+    (repo / ".dvc" / "cache" / oid[:2] / oid[2:]).write_bytes(manifest)
+    (repo / "data.dvc").write_text(f"outs:\n- md5: {oid}\n  size: 6\n  nfiles: 2\n  path: data\n")
+
+
+def test_granular_add_into_a_dvc_2_folder_is_refused(repo: Path, tmp_path: Path, bale):
+    _legacy_folder(repo)
+    assert json.loads(bale("status", "--json", cwd=repo).stdout) == {}
+    write_tree(repo, {"data/new.txt": "new\n"})
+    guard = Unchanged(tmp_path)
+    line = assert_error(bale("add", "data/new.txt", cwd=repo, ok=False), "data/new.txt", "DVC 2")
+    assert "bale add data" in line
+    guard.check()
+    # The way out works, and the new entry's objects are all there.
+    bale("add", "data", cwd=repo)
+    shutil.rmtree(repo / "data")
+    bale("checkout", cwd=repo)
+    assert (repo / "data" / "a.txt").read_bytes() == b"a\r\n"
+    assert json.loads(bale("status", "--json", cwd=repo).stdout) == {}

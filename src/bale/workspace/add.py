@@ -147,6 +147,7 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
     for target, rel in zip(targets, rels, strict=True):
         owner = _owner(tracked, rel)
         if owner is not None and owner.rel != rel:
+            _check_granular(rel, owner.rel, owner.out)
             granular.append((rel, owner))
             continue
         inside = [t for t in tracked if t.rel.startswith(rel + "/")]
@@ -215,14 +216,25 @@ def _add_one(
     return Added(dvcfile_rel, rel)
 
 
+def _check_granular(rel: str, owner_rel: str, owner: Out) -> None:
+    if owner.oid is None or not owner.is_dir:
+        raise BaleError(f"'{rel}' is inside '{owner_rel}', which is not a tracked folder")
+    if owner.legacy:
+        # Its manifest names dos2unix md5s of objects in the 2.x cache; a DVC 3
+        # entry needs plain md5s, which only hashing every file again gives.
+        raise BaleError(
+            f"'{rel}' is inside '{owner_rel}', which DVC 2 recorded (md5-dos2unix), so "
+            f"one file cannot be added to it; run: bale add {owner_rel} (all of it again)"
+        )
+
+
 def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]) -> Added:
     """Add or update one path inside a tracked folder, editing its manifest only."""
     repo = ws.repo
     # Read the output again: an earlier target of the same add may have changed it.
     dvcfile = load_dvcfile(repo, owner.dvcfile)
     current = dvcfile.outs[owner.index]
-    if current.oid is None or not current.is_dir:
-        raise BaleError(f"'{rel}' is inside '{owner.rel}', which is not a tracked folder")
+    _check_granular(rel, owner.rel, current)
     entries = dict(ws.manifest(current))
     sub = rel[len(owner.rel) + 1 :]
     path = repo.abs(rel)
