@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 WRITTEN_BY_DVC = """[core]
     remote = storage
 # a comment
@@ -68,4 +70,20 @@ def test_values_are_written_as_dvc_writes_them(repo: Path, bale):
     assert (repo / ".dvc" / "config").read_text() == (
         "[core]\n    autostage = True\n    checksum_jobs = 4\n"
         '[cache]\n    type = "hardlink, symlink"\n'
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli/repo_cmds.py cmd_config ignores --show-origin; dvc prints FILE<TAB>VALUE",
+)
+def test_show_origin_names_the_file(repo: Path, bale):
+    bale("config", "core.remote", "shared", cwd=repo)
+    bale("config", "--local", "cache.type", "copy", cwd=repo)
+    # What dvc 3.67.1 prints for the same settings.
+    assert bale("config", "--show-origin", "core.remote", cwd=repo).stdout == (
+        ".dvc/config\tshared\n"
+    )
+    assert bale("config", "--show-origin", "cache.type", cwd=repo).stdout == (
+        ".dvc/config.local\tcopy\n"
     )
