@@ -245,3 +245,20 @@ def test_the_git_hint_names_only_files_that_exist(tracked: Path, bale):
     hint = proc.stdout.split("git add ", 1)[1].split()
     assert hint == ["data.dvc"]
     assert all((tracked / name).exists() for name in hint)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="repo/ignore.py matches each .dvcignore on its own, so a deeper file's "
+    "!pattern cannot re-include what a higher one ignores; dvc merges them in order",
+)
+def test_a_deeper_dvcignore_can_re_include(repo: Path, bale):
+    write_tree(repo, {".dvcignore": "*.log\n", "proj/.dvcignore": "!keep.log\nsub/\n"})
+    write_tree(repo, {"proj/data/a.log": "1\n", "proj/data/keep.log": "2\n"})
+    write_tree(repo, {"proj/data/x.txt": "3\n", "proj/data/sub/y.txt": "4\n"})
+    bale("add", "proj/data", cwd=repo)
+    # The manifest dvc 3.67.1 writes for this tree: keep.log is back, sub/ is out.
+    assert cache_objects(repo)[_oid(repo / "proj" / "data.dvc")] == (
+        b'[{"md5": "26ab0db90d72e28ad0ba1e22ee510510", "relpath": "keep.log"}, '
+        b'{"md5": "6d7fce9fee471194aa8b5b6e47267f03", "relpath": "x.txt"}]'
+    )
