@@ -138,3 +138,18 @@ def test_relink_changes_copies_into_links_after_cache_type_changes(tracked: Path
     assert not os.access(a, os.W_OK) or os.geteuid() == 0
     assert oct(a.stat().st_mode & 0o777) == "0o444"
     assert status_json(bale, tracked) == {}
+
+
+def test_a_folder_where_a_file_belongs_is_replaced(tracked: Path, bale):
+    (tracked / "data" / "a.txt").unlink()
+    write_tree(tracked, {"data/a.txt/deep/z.txt": "unsaved\n"})
+    assert_error(bale("checkout", cwd=tracked, ok=False), "data/a.txt/deep/z.txt")
+    assert (tracked / "data" / "a.txt" / "deep" / "z.txt").exists()
+    bale("checkout", "-f", cwd=tracked)
+    assert read_tree(tracked / "data") == DATA
+    # A file .dvcignore hides is not checked, so it is not deleted either.
+    (tracked / "data" / "a.txt").unlink()
+    write_tree(tracked, {".dvcignore": "*.log\n", "data/a.txt/x/hidden.log": "keep\n"})
+    line = assert_error(bale("checkout", "-f", cwd=tracked, ok=False), "data/a.txt", "x/hidden.log")
+    assert "move that away" in line
+    assert (tracked / "data" / "a.txt" / "x" / "hidden.log").read_text() == "keep\n"

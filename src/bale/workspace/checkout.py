@@ -117,7 +117,14 @@ def place_output(
     def run(batch):
         rows = []
         for p, m in batch:
-            sres = linker.place(store.path(m, legacy=out.legacy), os.path.join(path, p))
+            src, dest = store.path(m, legacy=out.legacy), os.path.join(path, p)
+            try:
+                sres = linker.place(src, dest)
+            except IsADirectoryError:
+                # A folder where the file goes: its files were checked (and
+                # removed) above with the others; what is left is folders.
+                _remove_empty_folders(dest, f"{rel}/{p}")
+                sres = linker.place(src, dest)
             rows.append((f"{rel}/{p}", _entry(p, sres), m))
         return rows
 
@@ -129,6 +136,25 @@ def place_output(
     if existed and not to_place and not extra and not leftovers:
         return None
     return "modified" if existed else "added"
+
+
+def _remove_empty_folders(path: str, rel: str) -> None:
+    """Remove the folder `path` if it holds only folders; else refuse.
+
+    Raises:
+        CheckoutError: something is left in it (a file .dvcignore hides, a
+            socket): bale does not delete what it did not check.
+    """
+    for dirpath, dirnames, filenames in os.walk(path, topdown=False):
+        if filenames:
+            first = os.path.relpath(os.path.join(dirpath, filenames[0]), path)
+            raise CheckoutError(
+                f"'{rel}' must become a file, but it is a folder holding '{first}'; "
+                "move that away and run checkout again"
+            )
+        for name in dirnames:
+            os.rmdir(os.path.join(dirpath, name))
+    os.rmdir(path)
 
 
 def _guard(ws: Workspace, rel: str, force: bool, legacy: bool, what: str) -> None:
