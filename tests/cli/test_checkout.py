@@ -135,6 +135,8 @@ def test_relink_changes_copies_into_links_after_cache_type_changes(tracked: Path
     assert a.stat().st_nlink == 1  # unchanged content: left alone
     bale("checkout", "--relink", cwd=tracked)
     assert a.stat().st_nlink == 2
+    bale("checkout", "--relink", cwd=tracked)  # links again over the same links
+    assert read_tree(tracked / "data") == DATA
     assert not os.access(a, os.W_OK) or os.geteuid() == 0
     assert oct(a.stat().st_mode & 0o777) == "0o444"
     assert status_json(bale, tracked) == {}

@@ -94,3 +94,15 @@ def test_unsupported_link_types_fall_back_under_many_threads(obj: Path, tmp_path
         assert errors == []
     placed = [tmp_path / f"{r}-{i}" for r in range(20) for i in range(8)]
     assert {p.read_bytes() for p in placed} == {b"object bytes\n"}
+
+
+def test_hardlinking_again_over_the_same_link_leaves_nothing_behind(obj: Path, tmp_path: Path):
+    # rename() between two links to one inode does nothing: the temporary
+    # link must still go (checkout --relink, add after a killed add).
+    dest = tmp_path / "ws" / "f"
+    dest.parent.mkdir()
+    linker = Linker(("hardlink",))
+    linker.place(str(obj), str(dest))
+    linker.place(str(obj), str(dest))
+    assert os.path.samefile(obj, dest)
+    assert [p.name for p in dest.parent.iterdir()] == ["f"]

@@ -94,6 +94,12 @@ class Linker:
             try:
                 sres = _MAKERS[link_type](src, tmp, 0o777 if isexec else 0o666)
                 os.replace(tmp, dest)
+                if link_type == "hardlink":
+                    # rename() of two links to one inode does nothing and
+                    # succeeds (POSIX): when dest already was this object's
+                    # link, tmp is still there.
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
                 return sres
             except OSError as exc:
                 with contextlib.suppress(FileNotFoundError):
