@@ -88,6 +88,26 @@ def test_add_killed_midway_then_rerun(repo: Path, bale):
 
 
 @pytest.mark.slow
+def test_add_with_hardlinks_killed_while_linking_then_rerun(repo: Path, bale):
+    # With links, add replaces each file by a link to its object once all are
+    # stored; killed then, it leaves temporary names that must not become data.
+    bale("config", "cache.type", "hardlink", cwd=repo)
+    files = _make_dataset(repo)
+    firsts = [repo / "big" / f"d{d:02}" / "f000.bin" for d in range(0, FOLDERS, 4)]
+    killed = _kill_when(
+        [*bale_argv(), "add", "big"], repo, lambda: any(p.stat().st_nlink > 1 for p in firsts)
+    )
+    if not killed:
+        pytest.skip("add finished before it could be killed")
+    assert_cache_valid(repo)
+    assert read_tree(repo / "big").keys() >= files.keys()
+
+    bale("add", "big", cwd=repo)
+    assert f"nfiles: {len(files)}\n" in (repo / "big.dvc").read_text()
+    _assert_clean(repo, bale, files)  # the leftovers are gone too
+
+
+@pytest.mark.slow
 def test_checkout_killed_midway_then_rerun(repo: Path, bale):
     files = _make_dataset(repo)
     bale("add", "big", cwd=repo)

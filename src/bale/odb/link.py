@@ -12,11 +12,22 @@ import contextlib
 import errno
 import fcntl
 import os
+import re
 import threading
 
-from bale.fsutil import tmp_name
+from bale.fsutil import copy_file, tmp_name
 
 FICLONE = 0x40049409  # linux/fs.h
+# fsutil.tmp_name: NAME.<12 hex>.tmp, beside the file being placed.
+_TEMPORARY = re.compile(r"\.[0-9a-f]{12}\.tmp$")
+
+
+def is_temporary(name: str) -> bool:
+    """Whether `name` is one `Linker.place` gives a file while placing it: what a
+    killed checkout (or add's relink) leaves in the workspace. Never data."""
+    return _TEMPORARY.search(name) is not None
+
+
 _UNSUPPORTED = {
     errno.EXDEV,
     errno.EPERM,
@@ -42,25 +53,7 @@ def _reflink(src: str, tmp: str, mode: int) -> os.stat_result:
 
 
 def _copy(src: str, tmp: str, mode: int) -> os.stat_result:
-    fin = os.open(src, os.O_RDONLY)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        try:
-            data = os.read(fin, 1 << 20)
-            if len(data) < 1 << 20:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            else:
-                os.write(fd, data)
-                offset = len(data)
-                while sent := os.sendfile(fd, fin, offset, 1 << 30):
-                    offset += sent
-            return os.fstat(fd)
-        finally:
-            os.close(fd)
-    finally:
-        os.close(fin)
+    return copy_file(src, tmp, mode=mode)
 
 
 def _hardlink(src: str, tmp: str, mode: int) -> os.stat_result:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 
@@ -11,6 +10,7 @@ from bale.errors import CheckoutError, ObjectMissingError
 from bale.fsutil import remove_file
 from bale.hashing.tree import known_md5s
 from bale.hashing.walk import FileEntry
+from bale.odb.link import is_temporary
 from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
 from bale.workspace.index import Tracked, collect
@@ -22,13 +22,6 @@ class Changes:
     modified: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-
-
-_LEFTOVER = re.compile(r"\.[0-9a-f]{12}\.tmp$")
-
-
-def _is_leftover(relpath: str) -> bool:
-    return _LEFTOVER.search(relpath) is not None
 
 
 def _entry(relpath: str, sres: os.stat_result) -> FileEntry:
@@ -66,13 +59,13 @@ def place_output(
         _guard(ws, rel, force, out.legacy, "replace it with a folder")
         remove_file(path)
         existed = False
-    listing = ws.listing(rel) if existed else []
+    listing = ws.listing(rel, temporary=True) if existed else []
     if sub is not None:
         listing = [e for e in listing if e.relpath == sub or e.relpath.startswith(sub + "/")]
     wanted = dict(entries)
     # A killed checkout leaves its temporary files (fsutil.tmp_name: NAME.<12
     # hex>.tmp, possibly empty); they are bale's, never data: removed unasked.
-    leftovers = [e.relpath for e in listing if e.relpath not in wanted and _is_leftover(e.relpath)]
+    leftovers = [e.relpath for e in listing if e.relpath not in wanted and is_temporary(e.relpath)]
     if leftovers:
         drop = set(leftovers)
         listing = [e for e in listing if e.relpath not in drop]

@@ -11,7 +11,7 @@ from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
 from bale.hashing.tree import TreeHash, hash_files, hash_tree
 from bale.hashing.walk import FileEntry, stat_file, walk_files
-from bale.odb.link import Linker
+from bale.odb.link import Linker, is_temporary
 from bale.odb.store import ObjectStore
 from bale.progress import NO_PROGRESS, Progress
 from bale.repo.repository import Repo
@@ -103,12 +103,18 @@ class Workspace:
                 "replace the symlink with a folder"
             )
 
-    def listing(self, rel: str) -> list[FileEntry]:
-        return walk_files(
+    def listing(self, rel: str, *, temporary: bool = False) -> list[FileEntry]:
+        """The files of the folder `rel`; the temporary files a killed checkout
+        leaves are not data and are left out unless `temporary` (checkout
+        lists them to remove them)."""
+        files = walk_files(
             self.repo.abs(rel),
             ignore_for=self.repo.ignore.for_walk(rel),
             link_roots=self.link_roots,
         )
+        if temporary:
+            return files
+        return [e for e in files if not is_temporary(e.relpath)]
 
     def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:
         """The md5 the state remembers for this exact file, if any."""
