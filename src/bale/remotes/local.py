@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
-from bale.fsutil import remove_file, tmp_name
+from bale.fsutil import copy_file, remove_file, tmp_name
 from bale.remotes.base import check_options, cpu_jobs
 
 OBJECT_MODE = 0o444  # DVC's local remotes keep objects read-only, like its cache
@@ -79,8 +78,7 @@ class LocalBackend:
             if parent not in self._made_dirs:
                 os.makedirs(parent, exist_ok=True)
                 self._made_dirs.add(parent)
-            shutil.copyfile(local_path, tmp)
-            os.chmod(tmp, OBJECT_MODE)
+            copy_file(local_path, tmp, mode=OBJECT_MODE)
             # The object appears under its name only once complete; a killed
             # copy leaves at most a `.tmp` file, never a short object.
             os.replace(tmp, dest)
@@ -93,7 +91,7 @@ class LocalBackend:
 
     def get_file(self, relpath: str, local_path: str) -> None:
         try:
-            shutil.copyfile(self._path(relpath), local_path)
+            copy_file(self._path(relpath), local_path, exclusive=False)
         except FileNotFoundError:
             raise
         except OSError as err:
