@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.cli.util import assert_cache_valid, cache_objects, write_tree
+from tests.cli.util import Unchanged, assert_cache_valid, assert_error, cache_objects, write_tree
 from tests.fixtures.servers import S3Server, SFTPServer
 
 # The `tracked` fixture's content (tests/cli/conftest.py).
@@ -242,7 +244,7 @@ def test_push_then_pull_in_a_clone_restores_every_byte(
     assert_cache_valid(other)
     assert bale("status", "-c", cwd=other).stdout.strip() == in_sync(remote.name)
     assert bale("status", cwd=other).stdout.strip() == "Data and pipelines are up to date."
-    assert bale("fsck", "-c", cwd=other).stdout.strip() == "All objects match their names."
+    assert bale("fsck", cwd=other).stdout.strip() == "All objects match their names."
 
 
 def test_dash_r_picks_the_remote(tracked: Path, tmp_path: Path, bale, git):
@@ -355,3 +357,160 @@ def test_all_branches_tags_and_commits_push_and_fetch(
         expected |= history[scope]
         assert set(cache_objects(other)) == expected, flag
     assert_cache_valid(other)
+
+
+# -- gc --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pushed_history(
+    tracked: Path, history: dict[str, set[str]], tmp_path: Path, bale, git
+) -> tuple[Path, Remote, dict[str, set[str]]]:
+    """`history` with every revision's objects pushed to a folder remote."""
+    store = folder_remote(tmp_path)
+    store.configure(bale, tracked)
+    commit_all(git, tracked, "remote")
+    bale("push", "-A", cwd=tracked)
+    everything = set().union(*history.values())
+    assert store.oids() == everything == set(cache_objects(tracked))
+    return tracked, store, history
+
+
+def test_gc_keeps_what_the_chosen_revisions_use_in_cache_and_remote(pushed_history, bale):
+    repo, store, history = pushed_history
+    everything = set().union(*history.values())
+
+    # -a: the workspace and every branch; a folder's manifest is kept with its files.
+    bale("gc", "-a", "-c", "-f", cwd=repo)
+    kept = history["workspace"] | history["branches"]
+    assert set(cache_objects(repo)) == kept
+    assert store.oids() == kept
+    # -w: the workspace alone; files the workspace shares with exp's folder stay.
+    out = bale("gc", "-w", "-f", cwd=repo).stdout
+    assert out.strip().splitlines()[-1] == f"Removed {len(history['branches'])} objects."
+    assert set(cache_objects(repo)) == history["workspace"]
+    assert store.oids() == kept  # without -c the remote is left alone
+    bale("gc", "-w", "-c", "-f", cwd=repo)
+    assert store.oids() == history["workspace"]
+    assert everything - history["workspace"]  # something was there to delete
+    assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
+    assert bale("status", "-c", cwd=repo).stdout.strip() == in_sync("storage")
+
+
+def test_gc_dry_lists_and_deletes_nothing(pushed_history, tmp_path: Path, bale):
+    repo, _store, history = pushed_history
+    guard = Unchanged(tmp_path)
+    out = bale("gc", "-w", "-c", "--dry", cwd=repo).stdout.splitlines()
+    unused = set().union(*history.values()) - history["workspace"]
+    assert sorted(out[1:]) == sorted(
+        [f"cache: {o}" for o in unused] + [f"remote: {o}" for o in unused]
+    )
+    guard.check()
+
+
+def test_gc_asks_without_force(pushed_history, tmp_path: Path, bale):
+    import pty
+
+    repo, store, history = pushed_history
+    everything = set().union(*history.values())
+
+    def gc_answering(answer: bytes) -> subprocess.CompletedProcess:
+        main, child = pty.openpty()
+        try:
+            os.write(main, answer)
+            return bale("gc", "-w", "-c", cwd=repo, stdin=child)
+        finally:
+            os.close(main)
+            os.close(child)
+
+    guard = Unchanged(tmp_path)
+    out = gc_answering(b"n\n").stdout
+    assert "[y/N]" in out and out.strip().endswith("Nothing deleted.")
+    guard.check()
+    # Without a terminal to ask on, it refuses rather than guess.
+    proc = bale("gc", "-w", cwd=repo, ok=False, stdin=subprocess.DEVNULL)
+    assert_error(proc, "rerun with -f")
+    guard.check()
+
+    gc_answering(b"y\n")
+    assert set(cache_objects(repo)) == store.oids() == history["workspace"] != everything
+
+
+def test_gc_refuses_without_a_scope(pushed_history, tmp_path: Path, bale):
+    repo, _store, _history = pushed_history
+    guard = Unchanged(tmp_path)
+    for args in (["gc"], ["gc", "-f"], ["gc", "-c", "-f"]):
+        assert_error(bale(*args, cwd=repo, ok=False), "-w", "-a", code=2)
+    guard.check()
+
+
+def test_gc_refuses_when_a_kept_folder_manifest_is_not_in_the_cache(
+    pushed_history, tmp_path: Path, bale, git
+):
+    """gc cannot tell which files a folder keeps without its manifest: it stops."""
+    repo, _store, _history = pushed_history
+    other = clone(git, repo, tmp_path / "clone")
+    git("branch", "exp", "origin/exp", cwd=other)
+    bale("pull", cwd=other)  # the workspace only: exp's manifest is not here
+    guard = Unchanged(tmp_path)
+    for args in (["-a", "-f"], ["-a", "-c", "-f"], ["-a", "--dry"]):
+        assert_error(bale("gc", *args, cwd=other, ok=False), "manifest of 'data'", "bale fetch")
+    guard.check()
+    bale("fetch", "-a", cwd=other)
+    bale("gc", "-a", "-f", cwd=other)
+
+
+def test_gc_keeps_what_other_projects_sharing_the_cache_use(repo: Path, tmp_path: Path, bale, git):
+    shared_cache, store = tmp_path / "shared-cache", folder_remote(tmp_path)
+    second = tmp_path / "second"
+    second.mkdir()
+    git("init", "-q", "-b", "main", cwd=second)
+    bale("init", cwd=second)
+    for project, content in ((repo, b"first\n"), (second, b"second\n")):
+        bale("config", "cache.dir", shared_cache, cwd=project)
+        store.configure(bale, project)
+        write_tree(project, {"file.txt": content})
+        bale("add", "file.txt", cwd=project)
+        bale("push", cwd=project)
+        commit_all(git, project, "file")
+    both = {md5(b"first\n"), md5(b"second\n")}
+    objects = shared_cache / "files" / "md5"
+    assert {p.parent.name + p.name for p in objects.glob("*/*")} == store.oids() == both
+
+    bale("gc", "-w", "-c", "-f", "-p", second, cwd=repo)
+    assert {p.parent.name + p.name for p in objects.glob("*/*")} == store.oids() == both
+    bale("gc", "-w", "-c", "-f", cwd=repo)
+    assert {p.parent.name + p.name for p in objects.glob("*/*")} == {md5(b"first\n")}
+    assert store.oids() == {md5(b"first\n")}
+
+
+# -- fsck ------------------------------------------------------------------------------------
+
+
+def test_fsck_reports_corrupt_objects_in_cache_and_remote(tracked: Path, remote: Remote, bale):
+    remote.configure(bale, tracked)
+    bale("push", cwd=tracked)
+    for args in (["fsck"], ["fsck", "-c"]):
+        assert bale(*args, cwd=tracked).stdout.strip() == "All objects match their names."
+
+    bad = md5(TRACKED["data/b.txt"])
+    rot = b"bit rot\n"
+    remote.write(object_key(bad), rot)
+    proc = bale("fsck", "-c", cwd=tracked, ok=False)
+    assert proc.stdout == f"corrupt: {bad} (content hashes to {md5(rot)})\n"
+    assert_error(proc, "1 object on the remote does not match its name; delete it and push")
+    assert bale("fsck", cwd=tracked).stdout.strip() == "All objects match their names."
+
+    cached = tracked / ".dvc" / "cache" / "files" / "md5" / bad[:2] / bad[2:]
+    cached.chmod(0o644)
+    cached.write_bytes(rot)
+    other = md5(TRACKED["data/a.txt"])
+    cached = tracked / ".dvc" / "cache" / "files" / "md5" / other[:2] / other[2:]
+    cached.chmod(0o644)
+    cached.write_bytes(b"more rot\n")
+    proc = bale("fsck", cwd=tracked, ok=False)
+    assert sorted(proc.stdout.splitlines()) == sorted(
+        f"corrupt: {oid} (content hashes to {md5(text)})"
+        for oid, text in ((bad, b"bit rot\n"), (other, b"more rot\n"))
+    )
+    assert_error(proc, "2 objects in the cache do not match their names; delete them and fetch")

@@ -167,10 +167,17 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     for oid, actual in bad:
         print(f"corrupt: {oid} (content hashes to {actual})")
     if bad:
+        one = len(bad) == 1
+        where, fix = (
+            ("on the remote", "push a good copy") if args.cloud or args.remote
+            else ("in the cache", "fetch a good copy (bale fetch)")
+        )  # fmt: skip
         raise BaleError(
-            f"{plural(len(bad), 'object')} do not match their names; remove them and "
-            "push or fetch again"
-        )
+            f"{plural(len(bad), 'object')} {where} "
+            + ("does not match its name; delete it" if one else "do not match their names; "
+               "delete them")
+            + f" and {fix}"
+        )  # fmt: skip
     if not args.quiet:
         print("All objects match their names.")
     return 0
