@@ -32,7 +32,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol, TypeVar
+from typing import NamedTuple, TypeVar
 
 from bale.errors import (
     BaleError,
@@ -43,9 +43,10 @@ from bale.errors import (
     RemoteObjectMissingError,
 )
 from bale.fsutil import remove_file, tmp_name
-from bale.hashing.md5 import CHUNK, d2u_bytes_update
+from bale.hashing.md5 import file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
 from bale.odb.store import ObjectStore
+from bale.progress import NO_PROGRESS, Progress
 from bale.remotes.base import Backend
 
 T = TypeVar("T")
@@ -55,25 +56,6 @@ ATTEMPTS = 4  # one try and three retries: about 3 s of backoff in all
 FIRST_DELAY = 0.25
 # Errors about one object: recorded in `failed`; any other error stops the run.
 PER_OBJECT = (ObjectMissingError, RemoteObjectMissingError, ObjectCorruptError)
-
-
-class Progress(Protocol):
-    def start(self, desc: str, total: int | None) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-    def done(self) -> None: ...
-
-
-class _Silent:
-    def start(self, desc: str, total: int | None) -> None:
-        return None
-
-    def advance(self, n: int = 1) -> None:
-        return None
-
-    def done(self) -> None:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +268,7 @@ def upload(
     Raises:
         RemoteAccessError: the remote failed as a whole; what was uploaded stays.
     """
-    progress = progress or _Silent()
+    progress = progress or NO_PROGRESS
     jobs = jobs or backend.default_jobs
     by_oid: dict[str, tuple[str, bool]] = {}
     for path, oid, legacy in sources:
@@ -353,17 +335,6 @@ def push(
     return upload(backend, sources, jobs=jobs, progress=progress)
 
 
-def _md5_file(path: str, *, d2u: bool) -> str:
-    hasher = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fobj:
-        while chunk := fobj.read(CHUNK):
-            if d2u:
-                d2u_bytes_update(hasher, chunk)
-            else:
-                hasher.update(chunk)
-    return hasher.hexdigest()
-
-
 def _store_verified(cache: ObjectStore, backend: Backend, src: str, oid: str, legacy: bool) -> None:
     """Put `src` into the cache as `oid` only if it hashes to `oid`."""
     if oid.endswith(DIR_SUFFIX):
@@ -399,7 +370,7 @@ def fetch(
     Raises:
         RemoteAccessError: the remote failed as a whole; rerunning resumes.
     """
-    progress = progress or _Silent()
+    progress = progress or NO_PROGRESS
     jobs = jobs or backend.default_jobs
     result = TransferResult()
     todo: list[Item] = []
@@ -475,7 +446,7 @@ def present(
     items = _unique(oids)
     rel_of = {oid_relpath(oid, legacy=legacy): (oid, legacy) for oid, legacy in items}
     found = _present(
-        backend, list(rel_of), jobs=jobs or backend.default_jobs, progress=progress or _Silent()
+        backend, list(rel_of), jobs=jobs or backend.default_jobs, progress=progress or NO_PROGRESS
     )
     return {rel_of[rel] for rel in found}
 
@@ -516,7 +487,7 @@ def list_objects(
     Raises:
         RemoteAccessError: a listing failed; nothing is guessed.
     """
-    progress = progress or _Silent()
+    progress = progress or NO_PROGRESS
     layouts = [False, True] if legacy is None else [legacy]
     prefixes: list[tuple[str, bool]] = []
     for old in layouts:
@@ -555,7 +526,7 @@ def remove(
     Raises:
         RemoteAccessError: a deletion failed (e.g. permission denied).
     """
-    progress = progress or _Silent()
+    progress = progress or NO_PROGRESS
     rels = [oid_relpath(oid, legacy=legacy) for oid, legacy in _unique(oids)]
     batches = [rels[i : i + 250] for i in range(0, len(rels), 250)]
 
@@ -589,7 +560,7 @@ def verify(
     Raises:
         RemoteAccessError: the remote failed as a whole.
     """
-    progress = progress or _Silent()
+    progress = progress or NO_PROGRESS
     jobs = jobs or backend.default_jobs
     items = sorted(list_objects(backend, jobs=jobs)) if oids is None else _unique(oids)
     bad: list[tuple[str, str]] = []
@@ -602,7 +573,7 @@ def verify(
         direct = backend.local_path(rel)
         try:
             if direct is not None:
-                digest = _md5_file(direct, d2u=d2u)
+                digest = file_md5(direct, legacy=d2u)
             else:
                 tmp = os.path.join(scratch, oid)
 
@@ -612,7 +583,7 @@ def verify(
 
                 try:
                     _retry(get, stop)
-                    digest = _md5_file(tmp, d2u=d2u)
+                    digest = file_md5(tmp, legacy=d2u)
                 finally:
                     remove_file(tmp)
         except RemoteAccessError:
