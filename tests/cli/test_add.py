@@ -234,11 +234,6 @@ def test_no_entry_when_git_already_ignores_the_output(repo: Path, bale):
     assert (repo / ".gitignore").read_text() == "/big/\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/data_cmds.py cmd_add derives a .gitignore from every added path, so a "
-    "granular add tells the user to git add data/.gitignore, which does not exist",
-)
 def test_the_git_hint_names_only_files_that_exist(tracked: Path, bale):
     write_tree(tracked, {"data/new.txt": "new\n"})
     proc = bale("add", "data/new.txt", cwd=tracked)

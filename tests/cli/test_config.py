@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 WRITTEN_BY_DVC = """[core]
     remote = storage
 # a comment
@@ -73,10 +71,6 @@ def test_values_are_written_as_dvc_writes_them(repo: Path, bale):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/repo_cmds.py cmd_config ignores --show-origin; dvc prints FILE<TAB>VALUE",
-)
 def test_show_origin_names_the_file(repo: Path, bale):
     bale("config", "core.remote", "shared", cwd=repo)
     bale("config", "--local", "cache.type", "copy", cwd=repo)

@@ -92,11 +92,11 @@ def cmd_add(args: argparse.Namespace) -> int:
                 ws, args.targets, out=args.out, no_commit=args.no_commit, use_glob=args.glob
             )
     if not args.quiet and ws.repo.git is not None and added:
-        files = sorted(
-            {a.dvcfile for a in added}
-            | {os.path.join(os.path.dirname(a.out), ".gitignore").lstrip("/") for a in added}
+        ignores = {os.path.join(os.path.dirname(a.out), ".gitignore").lstrip("/") for a in added}
+        files = sorted({a.dvcfile for a in added} | ignores)
+        rels = " ".join(
+            os.path.relpath(ws.repo.abs(f)) for f in files if os.path.exists(ws.repo.abs(f))
         )
-        rels = " ".join(os.path.relpath(ws.repo.abs(f)) for f in files)
         if not ws.repo.config.get_bool("core", "autostage"):
             print(f"\nTo track the changes with git, run:\n\n\tgit add {rels}")
     return 0

@@ -57,7 +57,14 @@ def mask(key: str, value: str) -> str:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from bale.repo.config import PATH_KEYS, edit_config, load_config, parse_name, stored_path
+    from bale.repo.config import (
+        PATH_KEYS,
+        edit_config,
+        level_paths,
+        load_config,
+        parse_name,
+        stored_path,
+    )
     from bale.repo.repository import find_root
     from bale.repo.schema import check_value, option_kind
 
@@ -75,7 +82,13 @@ def cmd_config(args: argparse.Namespace) -> int:
             dvc_dir, levels=(level,) if level else ("system", "global", "repo", "local")
         )
         for key, value in config.items():
-            print(f"{key}={mask(key, value)}")
+            line = f"{key}={mask(key, value)}"
+            if args.show_origin:
+                kind, _, rest = key.partition(".")
+                sub_name, _, opt = rest.rpartition(".")
+                origin = level_paths(dvc_dir)[config.sources[(kind, sub_name or None, opt)]]
+                line = f"{os.path.relpath(origin)}\t{line}"
+            print(line)
         return 0
     if not args.name:
         raise UsageError("name a config option (e.g. core.remote), or use -l")
@@ -89,10 +102,15 @@ def cmd_config(args: argparse.Namespace) -> int:
         config = load_config(
             dvc_dir, levels=(level,) if level else ("system", "global", "repo", "local")
         )
+        option_kind(section, sub, key)  # an unknown name is an error, not "unset"
         value = config.values.get((section, sub), {}).get(key)
         if value is None:
             raise ConfigError(f"option '{args.name}' is not set")
-        print(value)
+        if args.show_origin:
+            origin = level_paths(dvc_dir)[config.sources[(section, sub, key)]]
+            print(f"{os.path.relpath(origin)}\t{value}")
+        else:
+            print(value)
         return 0
     kind = option_kind(section, sub, key)
     value = check_value(args.name, kind, args.value)
