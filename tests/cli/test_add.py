@@ -242,11 +242,6 @@ def test_the_git_hint_names_only_files_that_exist(tracked: Path, bale):
     assert all((tracked / name).exists() for name in hint)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repo/ignore.py matches each .dvcignore on its own, so a deeper file's "
-    "!pattern cannot re-include what a higher one ignores; dvc merges them in order",
-)
 def test_a_deeper_dvcignore_can_re_include(repo: Path, bale):
     write_tree(repo, {".dvcignore": "*.log\n", "proj/.dvcignore": "!keep.log\nsub/\n"})
     write_tree(repo, {"proj/data/a.log": "1\n", "proj/data/keep.log": "2\n"})
