@@ -97,7 +97,8 @@ def test_add_of_a_dvc_file(tracked: Path, tmp_path: Path, bale):
 
 def test_add_out_with_two_targets_or_an_existing_destination(tracked: Path, tmp_path, bale):
     guard = Unchanged(tmp_path)
-    assert_error(bale("add", "data", "model.bin", "-o", "x", cwd=tracked, ok=False), "-o")
+    # A wrong command line is a usage error: exit status 2.
+    assert_error(bale("add", "data", "model.bin", "-o", "x", cwd=tracked, ok=False), "-o", code=2)
     assert_error(
         bale("add", "model.bin", "-o", "data", cwd=tracked, ok=False), "'data' already exists"
     )

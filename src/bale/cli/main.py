@@ -35,6 +35,14 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with bale's error format: one `ERROR:` line, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"ERROR: {message}; see: {self.prog} -h", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def common_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -56,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ERROR: unknown command '{name}'\n\n{_usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"bale {name}", description=COMMANDS[name][1])
+    parser = Parser(prog=f"bale {name}", description=COMMANDS[name][1])
     common_flags(parser)
     module.configure(name, parser)
     args = parser.parse_args(argv[1:])

@@ -15,6 +15,7 @@ from bale.errors import (
     OverlappingOutputError,
     TargetNotFoundError,
     UnsafePathError,
+    UsageError,
 )
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
@@ -98,7 +99,7 @@ def add(
         plan = _plan(ws, targets)
     else:
         if len(targets) != 1:
-            raise BaleError("-o/--out takes exactly one target")
+            raise UsageError("-o/--out takes exactly one target")
         copied = _copy_in(ws, targets[0], out)
         try:
             plan = _plan(ws, [copied])
