@@ -61,9 +61,13 @@ class Git:
         return proc.returncode == 0
 
     def add(self, paths: Sequence[str]) -> None:
+        """Stage these paths: their content, or their deletion if they are gone."""
         existing = [p for p in paths if os.path.exists(p)]
+        gone = [p for p in paths if not os.path.exists(p)]
         if existing:
             self.run("add", "--", *existing)
+        if gone:
+            self.run("rm", "--cached", "-q", "--ignore-unmatch", "--", *gone)
 
 
 def list_revs(git: Git, *, branches: bool, tags: bool, commits: bool) -> list[str]:

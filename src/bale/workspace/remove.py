@@ -36,11 +36,13 @@ def remove(ws: Workspace, targets: list[str], *, outs: bool = False) -> list[str
     for rel, dvcfile in loaded:
         for out in dvcfile.outs:
             ws.check_inside(out_rel(rel, out.path))
+    touched: list[str] = []
     for rel, dvcfile in loaded:
         for out in dvcfile.outs:
             path = ws.repo.abs(out_rel(rel, out.path))
             if ws.repo.git is not None:
                 gitignore.unignore(path)
+                touched.append(os.path.join(os.path.dirname(path), ".gitignore"))
             if outs and os.path.lexists(path):
                 import shutil
 
@@ -49,7 +51,10 @@ def remove(ws: Workspace, targets: list[str], *, outs: bool = False) -> list[str
                 else:
                     os.unlink(path)
         os.unlink(ws.repo.abs(rel))
+        touched.append(ws.repo.abs(rel))
         removed.append(rel)
+    if ws.repo.git is not None and ws.repo.config.get_bool("core", "autostage"):
+        ws.repo.git.add(touched)
     return removed
 
 
@@ -108,6 +113,11 @@ def move(ws: Workspace, src: str, dst: str) -> str:
         gitignore.ignore(repo.git, repo.abs(dst_rel))
         if repo.config.get_bool("core", "autostage"):
             repo.git.add(
-                [repo.abs(new_dvc), os.path.join(os.path.dirname(repo.abs(dst_rel)), ".gitignore")]
+                [
+                    repo.abs(new_dvc),
+                    repo.abs(dvc_rel),
+                    os.path.join(os.path.dirname(repo.abs(dst_rel)), ".gitignore"),
+                    os.path.join(os.path.dirname(repo.abs(src_rel)), ".gitignore"),
+                ]
             )
     return new_dvc
