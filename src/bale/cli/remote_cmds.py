@@ -62,12 +62,35 @@ def _paths(args: argparse.Namespace) -> tuple[str | None, str]:
     return dvc_dir, level_paths(dvc_dir)[level]
 
 
+def _scope(args: argparse.Namespace, dvc_dir: str | None) -> list[str]:
+    """The files remove and rename edit: the chosen level's and, for the
+    project's (the default), config.local too, where its keys live; never a
+    level the user did not name (DVC 3.67 leaves the local part behind and
+    then fails to read its own config)."""
+    from bale.repo.config import level_paths
+
+    paths = level_paths(dvc_dir)
+    level = {"project": "repo", None: "repo"}.get(args.level, args.level)
+    return [paths[level], paths["local"]] if level == "repo" else [paths[level]]
+
+
+def _default_refs(args: argparse.Namespace, dvc_dir: str | None) -> list[str]:
+    """Files whose core.remote may name the remote: the chosen level's and the
+    ones that override it (as DVC updates them)."""
+    from bale.repo.config import LEVELS, level_paths
+
+    paths = level_paths(dvc_dir)
+    level = {"project": "repo", None: "repo"}.get(args.level, args.level)
+    return [paths[lv] for lv in LEVELS[LEVELS.index(level) :] if lv in paths]
+
+
 def cmd_remote(args: argparse.Namespace) -> int:
     from bale.repo.config import (
+        PATH_KEYS,
         edit_config,
         load_config,
+        load_file,
         remove_section,
-        rename_section,
         stored_path,
     )
     from bale.repo.schema import check_value, option_kind
@@ -76,49 +99,70 @@ def cmd_remote(args: argparse.Namespace) -> int:
     config = load_config(dvc_dir)
     remotes = config.remotes()
     action = args.action
+    if getattr(args, "name", None):
+        args.name = args.name.lower()  # as DVC does (only the first name of a rename)
     if action == "add":
         _check_name(args.name)
         _check_url(args.url)
-        if args.name in remotes and not args.force:
+        here = load_file(path).get(("remote", args.name))
+        if here is not None and not args.force:
             raise ConfigError(
                 f"remote '{args.name}' already exists; use -f to overwrite, "
                 f"or: bale remote modify {args.name} url URL"
             )
+        # -f replaces the remote: its other options at this level go, as with DVC.
         edits = [("remote", args.name, "url", stored_path(args.url, path))]
+        edits += [("remote", args.name, key, None) for key in here or {} if key != "url"]
         if args.default:
             edits.append(("core", None, "remote", args.name))
         edit_config(path, edits)
+        if args.default and not args.quiet:
+            print(f"Setting '{args.name}' as a default remote.")
     elif action == "modify":
         _need(remotes, args.name)
-        kind = option_kind("remote", args.name, args.option.lower())
+        option = args.option.lower()
+        kind = option_kind("remote", args.name, option)
         if args.unset:
-            edit_config(path, [("remote", args.name, args.option.lower(), None)])
+            edit_config(path, [("remote", args.name, option, None)])
         else:
             if args.value is None:
                 raise UsageError(f"give a value for {args.option}, or -u to unset it")
-            if args.option.lower() == "url":
+            if option == "url":
                 _check_url(args.value)
-                args.value = stored_path(args.value, path)
-            value = check_value(f"remote.{args.name}.{args.option}", kind, args.value)
-            edit_config(path, [("remote", args.name, args.option.lower(), value)])
+            check_value(f"remote.{args.name}.{args.option}", kind, args.value)
+            # Written as given (DVC keeps 'FALSE' and ' 4'); paths relative to the file.
+            value = stored_path(args.value, path) if option in PATH_KEYS else args.value
+            edit_config(path, [("remote", args.name, option, value)])
     elif action == "list":
+        from bale.remotes.base import display_url
+
         level = {"project": "repo"}.get(args.level, args.level)
         shown = load_config(dvc_dir, levels=(level,)) if level else config
+        default = shown.get("core", "remote")
         for name, opts in shown.remotes().items():
-            print(f"{name}\t{opts.get('url', '')}")
+            mark = "\t(default)" if name == default else ""
+            print(f"{name}\t{display_url(opts.get('url', ''))}{mark}")
     elif action == "remove":
-        _need(remotes, args.name)
-        for level_path in _all_paths(dvc_dir):
+        _need_in(args, dvc_dir, args.name)
+        for level_path in _scope(args, dvc_dir):
             remove_section(level_path, "remote", args.name)
+        for level_path in _default_refs(args, dvc_dir):
             if os.path.exists(level_path) and load_config_file_default(level_path) == args.name:
                 edit_config(level_path, [("core", None, "remote", None)])
     elif action == "rename":
-        _need(remotes, args.name)
+        _need_in(args, dvc_dir, args.name)
         _check_name(args.new)
         if args.new in remotes:
             raise ConfigError(f"remote '{args.new}' already exists")
-        for level_path in _all_paths(dvc_dir):
-            rename_section(level_path, "remote", args.name, args.new)
+        for level_path in _scope(args, dvc_dir):
+            section = load_file(level_path).get(("remote", args.name))
+            if section is None:
+                continue
+            # One write: the old section goes, the new one comes last (as DVC writes it).
+            edits = [("remote", args.name, key, None) for key in section]
+            edits += [("remote", args.new, key, value) for key, value in section.items()]
+            edit_config(level_path, edits)
+        for level_path in _default_refs(args, dvc_dir):
             if os.path.exists(level_path) and load_config_file_default(level_path) == args.name:
                 edit_config(level_path, [("core", None, "remote", args.new)])
     elif action == "default":
@@ -142,10 +186,24 @@ def load_config_file_default(path: str) -> str | None:
     return load_file(path).get(("core", None), {}).get("remote")
 
 
-def _all_paths(dvc_dir: str | None) -> list[str]:
-    from bale.repo.config import level_paths
+def _need_in(args: argparse.Namespace, dvc_dir: str | None, name: str) -> None:
+    """The remote must be in the files this command edits.
 
-    return list(level_paths(dvc_dir).values())
+    Raises:
+        ConfigError: it is not; the message names the level where it is, if any.
+    """
+    from bale.repo.config import load_config, load_file
+
+    scope = _scope(args, dvc_dir)
+    if any(("remote", name) in load_file(p) for p in scope):
+        return
+    elsewhere = load_config(dvc_dir).sources.get(("remote", name, "url"))
+    if elsewhere:
+        raise ConfigError(
+            f"remote '{name}' is set in the {elsewhere} config, not in {scope[0]}; "
+            f"add --{elsewhere.replace('repo', 'project')} to change it there"
+        )
+    _need(load_config(dvc_dir).remotes(), name)
 
 
 def _need(remotes: dict, name: str) -> None:
