@@ -44,6 +44,7 @@ class ManifestError(BaleError):
     def __init__(self, oid: str, problem: str) -> None:
         super().__init__(f"directory manifest {oid}: {problem}")
         self.oid = oid
+        self.problem = problem
 
 
 class UnsafePathError(BaleError, ValueError):

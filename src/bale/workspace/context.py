@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from bale.errors import ObjectMissingError, UnsafePathError
+from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
@@ -159,7 +159,14 @@ class Workspace:
             data = self.store.read_bytes(out.oid, legacy=out.legacy)
         except FileNotFoundError as exc:
             raise ObjectMissingError(out.oid, out.path) from exc
-        return parse_manifest(data, oid=out.oid)
+        try:
+            return parse_manifest(data, oid=out.oid)
+        except ManifestError as exc:
+            raise ManifestError(
+                out.oid,
+                f"{exc.problem}, in the manifest of '{out.path}'; nothing was written: "
+                "delete this object from the cache and run bale fetch",
+            ) from exc
 
     def in_cache(self, out: Out) -> bool:
         """Whether the cache holds everything `out` needs."""
