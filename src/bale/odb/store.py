@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 from collections.abc import Iterable
 
 from bale.errors import ObjectCorruptError
@@ -171,6 +170,3 @@ class ObjectStore:
             for name in files:
                 if name.endswith(".tmp"):
                     remove_file(os.path.join(dirpath, name))
-
-    def copy_out(self, oid: str, dest: str, *, legacy: bool = False) -> None:
-        shutil.copyfile(self.path(oid, legacy=legacy), dest)
