@@ -25,6 +25,11 @@ class FileEntry(NamedTuple):
     isexec: bool
 
 
+_IFMT = 0o170000
+_IFREG = 0o100000
+_EXEC = st.S_IXUSR | st.S_IXGRP | st.S_IXOTH
+
+
 def is_exec(mode: int) -> bool:
     return bool(mode & (st.S_IXUSR | st.S_IXGRP | st.S_IXOTH))
 
@@ -52,6 +57,7 @@ def walk_files(
     """
     files: list[FileEntry] = []
     append = files.append
+    make = FileEntry
     stack = [""]
     while stack:
         rel = stack.pop()
@@ -67,7 +73,20 @@ def walk_files(
                     continue
                 if name == ".dvcignore" or (ignored and ignored(name, False)):
                     continue
-                if entry.is_symlink():
+                sres = entry.stat(follow_symlinks=False)
+                mode = sres.st_mode
+                if mode & _IFMT == _IFREG:  # the common case first: one stat, no more
+                    append(
+                        make(
+                            prefix + name,
+                            sres.st_ino,
+                            sres.st_mtime_ns,
+                            sres.st_size,
+                            bool(mode & _EXEC),
+                        )
+                    )
+                    continue
+                if st.S_ISLNK(mode):
                     target = os.path.realpath(entry.path)
                     if not _inside(target, link_roots):
                         raise UnsafePathError(
@@ -84,8 +103,6 @@ def walk_files(
                         ) from exc
                     if st.S_ISDIR(sres.st_mode):
                         continue
-                else:
-                    sres = entry.stat(follow_symlinks=False)
                 if not st.S_ISREG(sres.st_mode):
                     continue
                 append(
