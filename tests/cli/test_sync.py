@@ -490,7 +490,8 @@ def test_gc_keeps_what_other_projects_sharing_the_cache_use(repo: Path, tmp_path
 def test_fsck_reports_corrupt_objects_in_cache_and_remote(tracked: Path, remote: Remote, bale):
     remote.configure(bale, tracked)
     bale("push", cwd=tracked)
-    for args in (["fsck"], ["fsck", "-c"]):
+    checks = [["fsck"], ["fsck", "-c"]] if remote.kind == "folder" else [["fsck"]]
+    for args in checks:  # (a clean fsck -c of S3 is in test_sync_faults.py)
         assert bale(*args, cwd=tracked).stdout.strip() == "All objects match their names."
 
     bad = md5(TRACKED["data/b.txt"])
@@ -514,3 +515,32 @@ def test_fsck_reports_corrupt_objects_in_cache_and_remote(tracked: Path, remote:
         for oid, text in ((bad, b"bit rot\n"), (other, b"more rot\n"))
     )
     assert_error(proc, "2 objects in the cache do not match their names; delete them and fetch")
+
+
+# -- refusals --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "problem", "code"),
+    [
+        (["push"], "no default remote set; run: bale remote add -d NAME URL", 1),
+        (["pull"], "no default remote set", 1),
+        (["fetch"], "no default remote set", 1),
+        (["status", "-c"], "no default remote set", 1),
+        (["gc", "-w", "-c", "-f"], "no default remote set", 1),
+        (["fsck", "-c"], "no default remote set", 1),
+        (["push", "-r", "nope"], "remote 'nope' does not exist (known: nourl)", 1),
+        (["pull", "-r", "nope"], "remote 'nope' does not exist", 1),
+        (["push", "-r", "nourl"], "remote 'nourl' has no url", 1),
+        (["push", "nothere"], "'nothere' does not exist", 1),
+        (["pull", "-j", "0"], "-j/--jobs must be at least 1", 2),
+    ],
+)
+def test_sync_refusals(tracked: Path, tmp_path: Path, bale, args: list[str], problem, code):
+    """One line with the fix, nothing written: not the cache, not the workspace."""
+    with (tracked / ".dvc" / "config").open("a") as fobj:
+        fobj.write("['remote \"nourl\"']\n    jobs = 2\n")  # as a hand edit could leave it
+    (tracked / "model.bin").unlink()  # pull would restore it
+    guard = Unchanged(tmp_path)
+    assert_error(bale(*args, cwd=tracked, ok=False), problem, code=code)
+    guard.check()
