@@ -318,6 +318,17 @@ def test_remote_list_and_default(repo: Path, bale):
     assert bale("remote", "-q", "add", "-d", "z", "/z", cwd=repo).stdout == ""
 
 
+def test_a_hand_written_mixed_case_name_is_still_found(repo: Path, bale):
+    """dvc lower-cases names as it reads them; bale finds such a section either way."""
+    with (repo / ".dvc" / "config").open("a") as fobj:
+        fobj.write("['remote \"MyStore\"']\n    url = /srv/x\n")
+    bale("remote", "modify", "mystore", "jobs", "2", cwd=repo)
+    bale("remote", "rename", "MYSTORE", "plain", cwd=repo)
+    assert (repo / ".dvc" / "config").read_text() == (
+        "['remote \"plain\"']\n    url = /srv/x\n    jobs = 2\n"
+    )
+
+
 # -- secrets ---------------------------------------------------------------------------------
 
 

@@ -100,7 +100,7 @@ def cmd_remote(args: argparse.Namespace) -> int:
     remotes = config.remotes()
     action = args.action
     if getattr(args, "name", None):
-        args.name = args.name.lower()  # as DVC does (only the first name of a rename)
+        args.name = _known_name(args.name, remotes) if action != "add" else args.name.lower()
     if action == "add":
         _check_name(args.name)
         _check_url(args.url)
@@ -204,6 +204,15 @@ def _need_in(args: argparse.Namespace, dvc_dir: str | None, name: str) -> None:
             f"add --{elsewhere.replace('repo', 'project')} to change it there"
         )
     _need(load_config(dvc_dir).remotes(), name)
+
+
+def _known_name(name: str, remotes: dict) -> str:
+    """Remote names are lower-cased as DVC does (only the first name of a
+    rename); a hand-written section keeps its case, and is still found."""
+    if name in remotes:
+        return name
+    same = [known for known in remotes if known.lower() == name.lower()]
+    return same[0] if len(same) == 1 else name.lower()
 
 
 def _need(remotes: dict, name: str) -> None:
