@@ -484,6 +484,39 @@ def test_gc_keeps_what_other_projects_sharing_the_cache_use(repo: Path, tmp_path
     assert store.oids() == {md5(b"first\n")}
 
 
+def test_gc_keeps_what_other_projects_sharing_the_remote_use(tmp_path: Path, bale, git):
+    """Projects with caches of their own and one remote: each folder's manifest
+    is read from its own project's cache."""
+    store = folder_remote(tmp_path)
+    projects = []
+    for name in ("first", "second"):
+        project = tmp_path / name
+        project.mkdir()
+        git("init", "-q", "-b", "main", cwd=project)
+        bale("init", cwd=project)
+        store.configure(bale, project)
+        write_tree(project, {"data/own.txt": f"{name}\n", "data/same.txt": "same\n"})
+        bale("add", "data", cwd=project)
+        bale("push", cwd=project)
+        commit_all(git, project, "data")
+        projects.append(project)
+    first, second = projects
+    everything = store.oids()
+    assert len(everything) == 5  # two manifests, two own files, one shared
+
+    bale("gc", "-w", "-c", "-f", "-p", second, cwd=first)
+    assert store.oids() == everything
+    bale("gc", "-w", "-c", "-f", cwd=first)
+    assert store.oids() == set(cache_objects(first))
+    assert len(store.oids()) == 3
+
+    shutil.rmtree(second / ".dvc" / "cache")  # now gc cannot tell what second keeps
+    guard = Unchanged(tmp_path)
+    proc = bale("gc", "-w", "-c", "-f", "-p", second, cwd=first, ok=False)
+    assert_error(proc, f"the manifest of 'data' in project '{second}'", "bale fetch")
+    guard.check()
+
+
 # -- fsck ------------------------------------------------------------------------------------
 
 

@@ -211,22 +211,34 @@ def cloud_status(
 
 
 def _used_objects(ws: Workspace, scope: Scope, projects: list[str]) -> set[Obj]:
+    """What the chosen revisions of this project and of `projects` use. Each
+    project's folders are read from its own cache (it may share only the remote).
+
+    Raises:
+        BaleError: a folder's manifest is not in its project's cache.
+    """
     from bale.repo.repository import Repo
 
     used: set[Obj] = set()
-    workspaces = [ws] + [Workspace(Repo.open(p)) for p in projects]
-    for w in workspaces:
-        outs = used_outs(
-            w, None, all_branches=scope.all_branches, all_tags=scope.all_tags,
-            all_commits=scope.all_commits,
-        )  # fmt: skip
-        for u in outs:
-            if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy):
-                raise BaleError(
-                    f"the manifest of '{u.rel}' ({u.out.oid}) is not in the cache, so gc cannot "
-                    "tell which files it keeps; run: bale fetch (with the same -a/-T/-A) first"
-                )
-        used |= objects_of(w, outs)
+    for project in [None, *projects]:
+        w = ws if project is None else Workspace(Repo.open(project))
+        try:
+            outs = used_outs(
+                w, None, all_branches=scope.all_branches, all_tags=scope.all_tags,
+                all_commits=scope.all_commits,
+            )  # fmt: skip
+            for u in outs:
+                if u.out.is_dir and not w.store.exists(u.out.oid, legacy=u.out.legacy):
+                    where = "" if project is None else f" in project '{project}'"
+                    raise BaleError(
+                        f"the manifest of '{u.rel}'{where} ({u.out.oid}) is not in its cache, "
+                        "so gc cannot tell which files it keeps; run: bale fetch "
+                        f"(with the same -a/-T/-A){where} first"
+                    )
+            used |= objects_of(w, outs)
+        finally:
+            if w is not ws:
+                w.close()
     return used
 
 
