@@ -316,6 +316,8 @@ def test_remote_list_and_default(repo: Path, bale):
     bale("remote", "default", "--local", "c", cwd=repo)
     assert bale("remote", "default", cwd=repo).stdout == "c\n"
     assert bale("remote", "-q", "add", "-d", "z", "/z", cwd=repo).stdout == ""
+    assert bale("remote", "add", "-q", "-d", "y", "/y", cwd=repo).stdout == ""  # as dvc's
+    assert bale("remote", "add", "-d", "x", "/x", cwd=repo).stdout != ""
 
 
 def test_a_hand_written_mixed_case_name_is_still_found(repo: Path, bale):
@@ -372,6 +374,7 @@ def test_secrets_are_never_printed(repo: Path, bale):
     runs = [
         bale("remote", "list", cwd=repo),
         bale("remote", "-v", "list", "--local", cwd=repo),
+        bale("remote", "list", "-v", cwd=repo),
         bale("remote", "modify", "nope", "region", "x", cwd=repo, ok=False),
         bale("remote", "modify", "s3r", "bogus", "x", cwd=repo, ok=False),
     ]

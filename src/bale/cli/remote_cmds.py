@@ -14,6 +14,11 @@ def _level_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     for level in _LEVELS:
         group.add_argument(f"--{level}", dest="level", action="store_const", const=level)
+    # -q/-v after the action too, as `dvc remote add -q` takes them; SUPPRESS keeps
+    # `bale remote -q add` working (a default here would overwrite the parent's).
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS)
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
