@@ -157,6 +157,7 @@ def private_s3() -> Iterator[S3Server]:
     server.stop()
 
 
+@pytest.mark.slow  # the client's retries run their course: 5 s killed, 17 s frozen
 @pytest.mark.parametrize("how", ["killed", "frozen"])
 def test_s3_server_stopped_mid_push(repo: Path, private_s3: S3Server, bale, git, how: str):
     many_files(repo)
