@@ -542,6 +542,10 @@ def test_fsck_reports_corrupt_objects_in_cache_and_remote(tracked: Path, remote:
     cached = tracked / ".dvc" / "cache" / "files" / "md5" / other[:2] / other[2:]
     cached.chmod(0o644)
     cached.write_bytes(b"more rot\n")
+    # Targets limit what is checked, in the cache and on the remote.
+    for args in (["fsck", "model.bin"], ["fsck", "-c", "data/sub"], ["fsck", "-c", "model.bin"]):
+        assert bale(*args, cwd=tracked).stdout.strip() == "All objects match their names."
+    assert f"corrupt: {bad}" in bale("fsck", "-c", "data", cwd=tracked, ok=False).stdout
     proc = bale("fsck", cwd=tracked, ok=False)
     assert sorted(proc.stdout.splitlines()) == sorted(
         f"corrupt: {oid} (content hashes to {md5(text)})"

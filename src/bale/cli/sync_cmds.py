@@ -35,6 +35,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-f", "--force", action="store_true", help="do not ask")
         parser.set_defaults(func=cmd_gc)
     elif name == "fsck":
+        parser.add_argument("targets", nargs="*", metavar="TARGET")
         parser.add_argument("-c", "--cloud", action="store_true", help="check the remote")
         parser.set_defaults(func=cmd_fsck)
 
@@ -163,7 +164,9 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     from bale.workspace.sync import fsck
 
     with _workspace(args) as ws:
-        bad = fsck(ws, remote=args.remote, cloud=args.cloud or bool(args.remote))
+        bad = fsck(
+            ws, remote=args.remote, cloud=args.cloud or bool(args.remote), targets=args.targets
+        )
     for oid, actual in bad:
         print(f"corrupt: {oid} (content hashes to {actual})")
     if bad:

@@ -278,19 +278,35 @@ def gc_apply(
             backend.close()
 
 
-def fsck(ws: Workspace, *, remote: str | None = None, cloud: bool = False) -> list[tuple[str, str]]:
-    """(oid, actual hash) of every object whose content does not match its name."""
+def fsck(
+    ws: Workspace,
+    *,
+    remote: str | None = None,
+    cloud: bool = False,
+    targets: list[str] | None = None,
+) -> list[tuple[str, str]]:
+    """(oid, actual hash) of every object whose content does not match its name:
+    all of the cache's (or the remote's), or those the targets use that are there."""
+    chosen: list[Obj] | None = None
+    if targets:
+        outs, picked = _outs(ws, Scope(targets))
+        chosen = sorted(_objects(ws, outs, picked))
     if cloud:
         from bale.remotes import transfer
 
         _spec, backend = open_backend(ws, remote)
         try:
-            return transfer.verify(backend, jobs=ws.jobs, progress=ws.progress)
+            bad = transfer.verify(backend, chosen, jobs=ws.jobs, progress=ws.progress)
         finally:
             backend.close()
+        return [(oid, actual) for oid, actual in bad if actual != "missing"]  # status -c's job
     from bale.parallel import map_batched
 
-    objs = [(o, False) for o in ws.store.oids()] + [(o, True) for o in ws.store.oids(legacy=True)]
+    if chosen is None:
+        objs = [(o, False) for o in ws.store.oids()]
+        objs += [(o, True) for o in ws.store.oids(legacy=True)]
+    else:
+        objs = [(oid, legacy) for oid, legacy in chosen if ws.store.exists(oid, legacy=legacy)]
 
     def run(batch):
         return [(oid, ws.store.verify(oid, legacy=legacy)) for oid, legacy in batch]
