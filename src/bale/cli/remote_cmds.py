@@ -128,7 +128,7 @@ def cmd_remote(args: argparse.Namespace) -> int:
         option = args.option.lower()
         kind = option_kind("remote", args.name, option)
         if args.unset:
-            edit_config(path, [("remote", args.name, option, None)])
+            edit_config(path, [("remote", args.name, option, None)], keep_empty=True)
         else:
             if args.value is None:
                 raise UsageError(f"give a value for {args.option}, or -u to unset it")

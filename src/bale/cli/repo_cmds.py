@@ -53,7 +53,14 @@ def _level_path(level: str) -> str:
 def mask(key: str, value: str) -> str:
     from bale.repo.config import SECRET_KEYS
 
-    return "***" if key.rsplit(".", 1)[-1] in SECRET_KEYS else value
+    option = key.rsplit(".", 1)[-1]
+    if option in SECRET_KEYS:
+        return "***"
+    if option == "url":
+        from bale.remotes.base import display_url
+
+        return display_url(value)
+    return value
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -141,7 +148,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"Cache types: {', '.join(repo.link_types)}")
     print(f"State: {repo.state_path}")
     for name, opts in repo.config.remotes().items():
-        print(f"Remote {name}: {opts.get('url', '(no url)')}")
+        print(f"Remote {name}: {mask('url', opts.get('url', '(no url)'))}")
     extras = []
     for module, extra in (("s3fs", "s3"), ("sshfs", "ssh"), ("gcsfs", "gs"), ("adlfs", "azure")):
         import importlib.util

@@ -20,8 +20,11 @@ LEVELS = ("system", "global", "repo", "local")
 _NAMED = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
 # Keys whose relative values are relative to the config file's folder.
 PATH_KEYS = frozenset(
-    {"url", "dir", "credentialpath", "keyfile", "gdrive_service_account_json_file_path"}
-)
+    {
+        "url", "dir", "credentialpath", "configpath", "keyfile", "cert_path", "key_path",
+        "gdrive_service_account_json_file_path", "gdrive_user_credentials_file",
+    }
+)  # fmt: skip
 SECRET_KEYS = frozenset(
     {
         "password", "secret_access_key", "session_token", "access_key_id", "account_key",
@@ -204,10 +207,17 @@ def parse_name(name: str) -> tuple[str, str | None, str]:
     )
 
 
-def edit_config(path: str, edits: list[tuple[str, str | None, str, str | None]]) -> None:
+def edit_config(
+    path: str,
+    edits: list[tuple[str, str | None, str, str | None]],
+    *,
+    keep_empty: bool = False,
+) -> None:
     """Apply (kind, name, key, value-or-None-to-unset) edits to one file atomically.
 
-    Sections and keys not named in `edits` are kept as they were.
+    Sections and keys not named in `edits` are kept as they were; a section an
+    unset empties goes, unless `keep_empty` (what `remote modify -u` does in dvc).
+    A new plain section goes before the named ones, where dvc writes it.
     """
     obj = _load_obj(path) if os.path.exists(path) else _load_obj_empty()
     for kind, name, key, value in edits:
@@ -215,14 +225,24 @@ def edit_config(path: str, edits: list[tuple[str, str | None, str, str | None]])
         if value is None:
             if sec is not None and key in obj[sec]:
                 del obj[sec][key]
-                if not obj[sec]:
+                if not obj[sec] and not keep_empty:
                     del obj[sec]
             continue
         if sec is None:
             sec = _section_name(kind, name)
             obj[sec] = {}
+            if name is None:
+                _move_before_named(obj, sec)
         obj[sec][key] = value
     write_obj(path, obj)
+
+
+def _move_before_named(obj: Any, sec: str) -> None:
+    order = [s for s in obj.sections if s != sec]
+    first_named = next((i for i, s in enumerate(order) if section_key(s)[1] is not None), None)
+    if first_named is not None:
+        order.insert(first_named, sec)
+        obj.sections[:] = order
 
 
 def rename_section(path: str, kind: str, old: str, new: str) -> bool:
