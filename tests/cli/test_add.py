@@ -256,7 +256,7 @@ def test_a_deeper_dvcignore_can_re_include(repo: Path, bale):
 
 def test_temporary_files_of_a_killed_run_are_not_data(repo: Path, bale):
     # What a checkout or add killed while placing files leaves beside them.
-    write_tree(repo, {"data/a.txt": "a\n", "data/a.txt.0123456789ab.tmp": "a\n"})
+    write_tree(repo, {"data/a.txt": "a\n", "data/a.txt.0123456789ab-7.tmp": "a\n"})
     write_tree(repo, {"data/notes.tmp": "mine\n"})  # not bale's: data
     bale("add", "data", cwd=repo)
     assert "nfiles: 2\n" in (repo / "data.dvc").read_text()

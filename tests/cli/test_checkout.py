@@ -100,8 +100,8 @@ def test_a_missing_object_fails_that_output_and_places_the_others(tracked: Path,
 def test_leftovers_of_a_killed_checkout_are_removed(tracked: Path, bale):
     # What a checkout killed between creating and filling a file leaves behind.
     (tracked / "data" / "a.txt").unlink()
-    (tracked / "data" / "a.txt.0123456789ab.tmp").write_bytes(b"")
-    (tracked / "data" / "sub" / "c.txt.ba9876543210.tmp").write_bytes(b"c")
+    (tracked / "data" / "a.txt.0123456789ab-7.tmp").write_bytes(b"")
+    (tracked / "data" / "sub" / "c.txt.ba9876543210-3.tmp").write_bytes(b"c")
     bale("checkout", cwd=tracked)
     assert read_tree(tracked / "data") == DATA
     assert status_json(bale, tracked) == {}

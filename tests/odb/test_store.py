@@ -81,10 +81,10 @@ def test_listing_objects_ignores_temporary_and_foreign_files(store: ObjectStore,
     store.add_bytes(a, b"a")
     store.add_bytes(a + ".dir", b"[]")  # (a wrong name, but named like an object)
     base = tmp_path / "cache" / "files" / "md5"
-    (base / a[:2] / (a[2:] + ".0123456789ab.tmp")).write_bytes(b"partial")
+    (base / a[:2] / (a[2:] + ".0123456789ab-7.tmp")).write_bytes(b"partial")
     (base / a[:2] / "README").write_text("not an object")
     (base / "xyz").mkdir()
-    (tmp_path / "cache" / "tmp-object.0123456789ab.tmp").write_bytes(b"partial")
+    (tmp_path / "cache" / "tmp-object.0123456789ab-7.tmp").write_bytes(b"partial")
     assert store.oids() == {a, a + ".dir"}
     assert store.oids(legacy=True) == set()
     store.clean_tmp()

@@ -12,22 +12,11 @@ import contextlib
 import errno
 import fcntl
 import os
-import re
 import threading
 
 from bale.fsutil import copy_file, tmp_name
 
 FICLONE = 0x40049409  # linux/fs.h
-# fsutil.tmp_name: NAME.<12 hex>.tmp, beside the file being placed.
-_TEMPORARY = re.compile(r"\.[0-9a-f]{12}\.tmp$")
-
-
-def is_temporary(name: str) -> bool:
-    """Whether `name` is one `Linker.place` gives a file while placing it: what a
-    killed checkout (or add's relink) leaves in the workspace. Never data."""
-    return _TEMPORARY.search(name) is not None
-
-
 _UNSUPPORTED = {
     errno.EXDEV,
     errno.EPERM,

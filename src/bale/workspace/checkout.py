@@ -7,10 +7,9 @@ import shutil
 from dataclasses import dataclass, field
 
 from bale.errors import CheckoutError, ObjectMissingError
-from bale.fsutil import remove_file
+from bale.fsutil import is_temporary, remove_file
 from bale.hashing.tree import known_md5s
 from bale.hashing.walk import FileEntry
-from bale.odb.link import is_temporary
 from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
 from bale.workspace.index import Tracked, collect

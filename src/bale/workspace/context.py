@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
+from bale.fsutil import is_temporary
 from bale.hashing.state import StateDB
 from bale.hashing.tree import TreeHash, hash_files, hash_tree
 from bale.hashing.walk import FileEntry, stat_file, walk_files
-from bale.odb.link import Linker, is_temporary
+from bale.odb.link import Linker
 from bale.odb.store import ObjectStore
 from bale.progress import NO_PROGRESS, Progress
 from bale.repo.repository import Repo
