@@ -6,13 +6,12 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bale.errors import ConfigError, NotARepoError, OutsideRepoError
+from bale.errors import NotARepoError, OutsideRepoError
 from bale.repo.config import Config, load_config
 from bale.repo.git import Git, find_git_root
 from bale.repo.ignore import IgnoreRules
 
 DVC_DIR = ".dvc"
-LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
 
 
 def find_root(start: str) -> str:
@@ -60,15 +59,9 @@ class Repo:
 
     @cached_property
     def link_types(self) -> tuple[str, ...]:
-        raw = self.config.get("cache", "type") or "reflink,copy"
-        types = tuple(t.strip() for t in raw.split(",") if t.strip())
-        bad = [t for t in types if t not in LINK_TYPES]
-        if bad or not types:
-            raise ConfigError(
-                f"cache.type {raw!r} is not valid; use a comma-separated list of "
-                + ", ".join(LINK_TYPES)
-            )
-        return types
+        from bale.repo.schema import parse_link_types
+
+        return parse_link_types("cache.type", self.config.get("cache", "type") or "reflink,copy")
 
     @cached_property
     def git(self) -> Git | None:

@@ -75,17 +75,25 @@ def check_value(name: str, kind: str, value: str) -> str:
             raise ConfigError(f"{name} must be a whole number >= 0, not {value!r}") from exc
         return value.strip()
     if kind == LINKS:
-        from bale.repo.repository import LINK_TYPES
-
-        parts = [p.strip() for p in value.split(",") if p.strip()]
-        bad = [p for p in parts if p not in LINK_TYPES]
-        if not parts or bad:
-            raise ConfigError(
-                f"{name} {value!r} is not valid; use a comma-separated list of "
-                + ", ".join(LINK_TYPES)
-            )
-        return value
+        parse_link_types(name, value)
     return value
+
+
+LINK_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+
+def parse_link_types(name: str, value: str) -> tuple[str, ...]:
+    """`reflink,copy` -> ("reflink", "copy").
+
+    Raises:
+        ConfigError: empty, or a name that is not a link type.
+    """
+    types = tuple(p.strip() for p in value.split(",") if p.strip())
+    if not types or any(t not in LINK_TYPES for t in types):
+        raise ConfigError(
+            f"{name} {value!r} is not valid; use a comma-separated list of " + ", ".join(LINK_TYPES)
+        )
+    return types
 
 
 def option_kind(section: str, name: str | None, key: str) -> str:
