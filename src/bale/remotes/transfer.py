@@ -253,6 +253,33 @@ def _present(
 # -- public operations ------------------------------------------------------------
 
 
+def _transfer(
+    todo: list[T],
+    work: Callable[[T, threading.Event], object],
+    result: TransferResult,
+    *,
+    oid_of: Callable[[T], str],
+    desc: str,
+    jobs: int,
+    progress: Progress,
+) -> TransferResult:
+    """Run `work` over `todo`, recording each object as transferred or failed."""
+
+    def done(item: T, value: object, err: BaseException | None) -> None:
+        if err is None:
+            result.transferred.append(oid_of(item))
+        else:
+            result.failed.append((oid_of(item), err))  # type: ignore[arg-type]
+        progress.advance(1)
+
+    progress.start(desc, len(todo))
+    try:
+        _run(todo, work, jobs=jobs, on_result=done)
+    finally:
+        progress.done()
+    return result
+
+
 def upload(
     backend: Backend,
     sources: Iterable[tuple[str, str, bool]],
@@ -300,19 +327,9 @@ def upload(
                 raise ObjectMissingError(oid, path) from err
             raise
 
-    def done(oid: str, value: object, err: BaseException | None) -> None:
-        if err is None:
-            result.transferred.append(oid)
-        else:
-            result.failed.append((oid, err))  # type: ignore[arg-type]
-        progress.advance(1)
-
-    progress.start("Uploading", len(todo))
-    try:
-        _run(todo, work, jobs=jobs, on_result=done)
-    finally:
-        progress.done()
-    return result
+    return _transfer(
+        todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs, progress=progress
+    )
 
 
 def push(
@@ -416,19 +433,15 @@ def fetch(
         finally:
             remove_file(tmp)
 
-    def done(item: Item, value: object, err: BaseException | None) -> None:
-        if err is None:
-            result.transferred.append(item[0])
-        else:
-            result.failed.append((item[0], err))  # type: ignore[arg-type]
-        progress.advance(1)
-
-    progress.start("Downloading", len(todo))
-    try:
-        _run(todo, work, jobs=jobs, on_result=done)
-    finally:
-        progress.done()
-    return result
+    return _transfer(
+        todo,
+        work,
+        result,
+        oid_of=lambda item: item[0],
+        desc="Downloading",
+        jobs=jobs,
+        progress=progress,
+    )
 
 
 def present(
