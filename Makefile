@@ -34,7 +34,7 @@ lint: test-venv
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
 test: test-venv dvc-venv lint
-	BALE_TEST_DVC="$(CURDIR)/$(DVC_VENV)/bin/dvc" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=repeatable BALE_TEST_DVC="$(CURDIR)/$(DVC_VENV)/bin/dvc" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: test-venv dvc-venv
 	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"

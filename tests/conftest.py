@@ -10,8 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 pytest_plugins = ["tests.fixtures.servers"]
+
+# `make test` gates merges, so its property tests draw the same examples on
+# every run; run pytest alone to explore new ones.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bale tests",

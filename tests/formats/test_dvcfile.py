@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bale.errors import DvcFileError
@@ -181,6 +181,7 @@ dvcfiles = st.builds(
 
 @settings(max_examples=75, deadline=None)
 @given(dvcfiles)
+@example(DvcFile(outs=(Out(path="0"),), extra={"desc": "a\x85b\u2028c\u2029"}))
 def test_dump_then_parse_gives_back_the_same_file(dvcfile: DvcFile):
     written = dump_dvcfile(dvcfile)
     assert written.endswith("\n")

@@ -140,7 +140,9 @@ class _Dumper(
 
     def choose_scalar_style(self) -> str:
         """ruamel.yaml's choice: like PyYAML's, but a string that cannot be
-        plain and holds a `'` or a newline is double-quoted, not single-quoted."""
+        plain and holds a `'` or a newline is double-quoted, not single-quoted.
+        Unlike ruamel.yaml, NEL and the Unicode line and paragraph separators
+        are always escaped in double quotes, so they survive a round trip."""
         if self.analysis is None:
             self.analysis = self.analyze_scalar(self.event.value)
         analysis, style, value = self.analysis, self.event.style, self.event.value
@@ -154,6 +156,10 @@ class _Dumper(
         if style and style in "|>" and not self.flow_level and not self.simple_key_context:
             return style
         if not style and analysis.allow_double_quoted and ("'" in value or "\n" in value):
+            return '"'
+        if any(ch in value for ch in "\x85\u2028\u2029"):
+            # ruamel.yaml single-quotes these and reads them back as spaces;
+            # only an escape keeps the value.
             return '"'
         single_ok = analysis.allow_single_quoted and not (
             self.simple_key_context and analysis.multiline
