@@ -688,12 +688,33 @@ def s3_server(workdir: Path, wanted: bool) -> Iterator[tuple[S3Server | None, st
         server.close()
 
 
+# Settings that keep Python from caching or finding compiled modules: each
+# command would compile its sources again, which no installed tool does.
+_NO_BYTECODE = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+
+
+def compile_tool(tool: Tool, env: dict[str, str]) -> None:
+    """Compile the tool's modules ahead, as `pip install` does for a wheel (an
+    editable install of bale would otherwise compile on its first runs)."""
+    script = Path(tool.argv[0])
+    with contextlib.suppress(OSError):
+        first = script.read_text(errors="replace").partition("\n")[0]
+        if first.startswith("#!") and "python" in first:
+            python = first[2:].strip().split()[0]
+            package = script.name
+            code = (
+                f"import compileall, os, {package} as m; "
+                "compileall.compile_dir(os.path.dirname(m.__file__), quiet=2)"
+            )
+            subprocess.run([python, "-c", code], env=env, check=False, timeout=300)
+
+
 def tool_env(workdir: Path) -> dict[str, str]:
     """The environment for every timed command: isolated home, no analytics, git author."""
     home = workdir / "home"
     env = dict(os.environ)
     for key in list(env):
-        if key.startswith(("DVC_", "BALE_", "AWS_", "GIT_")):
+        if key.startswith(("DVC_", "BALE_", "AWS_", "GIT_")) or key in _NO_BYTECODE:
             del env[key]
     env.update(
         {
@@ -732,6 +753,7 @@ def run(
     (workdir / "home").mkdir(parents=True, exist_ok=True)
     offered: dict[str, dict[str, bool]] = {}
     for tool in tools:
+        compile_tool(tool, env)
         version, commands = probe(tool, env, workdir)
         results.meta.setdefault("versions", {})[tool.name] = version
         if version is None:
