@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
-from bale.fsutil import is_temporary
 from bale.hashing.state import StateDB
 from bale.hashing.tree import TreeHash, hash_files, hash_tree
 from bale.hashing.walk import FileEntry, stat_file, walk_files
@@ -108,14 +107,12 @@ class Workspace:
         """The files of the folder `rel`; the temporary files a killed checkout
         leaves are not data and are left out unless `temporary` (checkout
         lists them to remove them)."""
-        files = walk_files(
+        return walk_files(
             self.repo.abs(rel),
             ignore_for=self.repo.ignore.for_walk(rel),
             link_roots=self.link_roots,
+            temporary=temporary,
         )
-        if temporary:
-            return files
-        return [e for e in files if not is_temporary(e.relpath)]
 
     def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:
         """The md5 the state remembers for this exact file, if any."""
