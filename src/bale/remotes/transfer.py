@@ -301,12 +301,9 @@ def upload(
     for path, oid, legacy in sources:
         by_oid.setdefault(oid, (path, legacy))
     result = TransferResult()
-    wanted: list[str] = []
-    for oid, (path, _legacy) in by_oid.items():
-        if os.path.exists(path):
-            wanted.append(oid)
-        else:
-            result.failed.append((oid, ObjectMissingError(oid, path)))
+    # A source that is gone fails in `work` (ObjectMissingError), not here:
+    # no stat per file before the remote is even asked.
+    wanted = list(by_oid)
     rel_of = {oid: oid_relpath(oid, legacy=by_oid[oid][1]) for oid in wanted}
     present = _present(backend, list(rel_of.values()), jobs=jobs, progress=progress)
     todo = []
@@ -323,7 +320,9 @@ def upload(
         except RemoteAccessError:
             raise
         except FileNotFoundError as err:
-            if err.filename == path:
+            # Backends name the file differently (str, bytes, remote path):
+            # the source is what was missing if it is missing now.
+            if not os.path.exists(path):
                 raise ObjectMissingError(oid, path) from err
             raise
 

@@ -117,19 +117,24 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
     """Upload what the chosen revisions use and the remote lacks; folders'
     manifests go last, so a remote never names a folder it cannot serve."""
     from bale.remotes import transfer
+    from bale.workspace.context import Presence
 
     outs, picked = _outs(ws, scope, for_push=True)
     missing_dirs = [
         u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
     ]
     objects = _objects(ws, outs, picked)
-    local_missing = sorted(o for o, legacy in objects if not ws.store.exists(o, legacy=legacy))
+    in_cache = {
+        legacy: Presence(ws.store, legacy=legacy, expect=sum(o[1] is legacy for o in objects))
+        for legacy in (False, True)
+    }
+    present = {o for o in objects if o[0] in in_cache[o[1]]}
+    local_missing = sorted(o for o, _legacy in objects - present)
     files = {o for o in objects if not o[0].endswith(".dir")}
     dirs = objects - files
     _spec, backend = open_backend(ws, remote)
     result = SyncResult()
     try:
-        present = {o for o in objects if ws.store.exists(o[0], legacy=o[1])}
         for group in (files & present, dirs & present):
             done = transfer.push(
                 ws.store, backend, sorted(group), jobs=ws.jobs, progress=ws.progress
