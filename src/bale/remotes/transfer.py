@@ -93,9 +93,6 @@ def _retry(op: Callable[[], T], stop: threading.Event) -> T:
     raise AssertionError("unreachable")
 
 
-_END = object()
-
-
 def _run(
     items: Sequence[T],
     work: Callable[[T, threading.Event], object],
@@ -112,28 +109,35 @@ def _run(
         return
     lock = threading.Lock()
     stop = threading.Event()
-    source = iter(items)
+    # Workers take runs of neighbouring items (sorted oids share a prefix
+    # folder), so two threads seldom write into one folder at a time; runs
+    # stay short enough that the last ones do not leave threads idle long.
+    run = max(1, min(64, len(items) // (jobs * 8)))
+    chunks = iter(range(0, len(items), run))
     fatal: list[BaseException] = []
 
     def worker() -> None:
         while not stop.is_set():
             with lock:
-                item = next(source, _END)
-            if item is _END:
+                start = next(chunks, None)
+            if start is None:
                 return
-            try:
-                value = work(item, stop)  # type: ignore[arg-type]
-            except PER_OBJECT as err:
-                with lock:
-                    on_result(item, None, err)  # type: ignore[arg-type]
-            except BaseException as err:
-                with lock:
-                    fatal.append(err)
-                stop.set()
-                return
-            else:
-                with lock:
-                    on_result(item, value, None)  # type: ignore[arg-type]
+            for item in items[start : start + run]:
+                if stop.is_set():
+                    return
+                try:
+                    value = work(item, stop)
+                except PER_OBJECT as err:
+                    with lock:
+                        on_result(item, None, err)
+                except BaseException as err:
+                    with lock:
+                        fatal.append(err)
+                    stop.set()
+                    return
+                else:
+                    with lock:
+                        on_result(item, value, None)
 
     threads = [
         threading.Thread(target=worker, name="bale-transfer", daemon=True)
