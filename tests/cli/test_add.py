@@ -120,6 +120,24 @@ def test_re_add_after_a_change_records_the_new_content(tracked: Path, bale):
     assert status_json(bale, tracked) == {}
 
 
+def test_re_add_after_a_change_stores_unchanged_files_the_cache_lost(tracked: Path, bale):
+    # The folder's old version no longer is whole in the cache, so the files
+    # that did not change must be looked up too, not only the changed one.
+    status_json(bale, tracked)  # the state now knows every file's md5
+    lost = {oid: data for oid, data in cache_objects(tracked).items() if data == b"b\n"}
+    assert len(lost) == 1
+    (oid,) = lost
+    path = tracked / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    path.chmod(0o644)
+    path.unlink()
+    (tracked / "data" / "a.txt").write_text("a changed\n")
+    bale("add", "data", cwd=tracked)
+    objects = cache_objects(tracked)
+    assert objects[oid] == b"b\n"
+    assert b"a changed\n" in objects.values()
+    assert status_json(bale, tracked) == {}
+
+
 def test_re_add_of_unchanged_data_leaves_the_dvc_file_alone(tracked: Path, bale):
     files = [tracked / "data.dvc", tracked / "model.bin.dvc"]
     before = [(p.read_bytes(), p.stat().st_mtime_ns) for p in files]

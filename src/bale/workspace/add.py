@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob as globlib
 import os
-import posixpath
 import shutil
 from dataclasses import dataclass, replace
 
@@ -30,7 +29,7 @@ from bale.workspace.index import (
     load_dvcfile,
     save_dvcfile,
 )
-from bale.workspace.save import is_unchanged, save_path
+from bale.workspace.save import record, save_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,12 +193,8 @@ def _add_one(
     repo = ws.repo
     dvcfile_rel = rel + DVCFILE_SUFFIX
     old = load_dvcfile(repo, dvcfile_rel) if os.path.exists(repo.abs(dvcfile_rel)) else None
-    if owner is not None and is_unchanged(ws, rel, owner.out):
-        out = owner.out  # nothing new: a DVC 2 entry stays a DVC 2 entry
-    else:
-        saved = save_path(ws, rel, commit=not no_commit, listing=listing)
-        base = owner.out if owner is not None else Out(path=posixpath.basename(rel))
-        out = base.with_hash(saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec)
+    out = record(ws, rel, owner.out if owner is not None else None, commit=not no_commit,
+                 listing=listing)  # fmt: skip
     if old is not None and owner is not None:
         outs = list(old.outs)
         outs[owner.index] = out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from bale.errors import TargetNotFoundError
 from bale.workspace.context import Workspace
 from bale.workspace.index import collect, load_dvcfile, save_dvcfile
-from bale.workspace.save import is_unchanged, save_path
+from bale.workspace.save import record
 
 
 def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
@@ -26,14 +27,9 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
             out = tracked.out
             if not out.cache:
                 continue
-            if ws.current(tracked.rel) is None:
+            if not os.path.exists(ws.repo.abs(tracked.rel)):
                 raise TargetNotFoundError(tracked.rel, f"it is recorded in {rel} but missing")
-            if is_unchanged(ws, tracked.rel, out):
-                continue
-            saved = save_path(ws, tracked.rel)
-            new = out.with_hash(
-                saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec
-            )
+            new = record(ws, tracked.rel, out)
             if new != out:
                 changed.append(tracked.rel)
             outs[tracked.index] = new

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
@@ -32,21 +33,34 @@ class Current:
 
 
 class Presence:
-    """Which objects the cache holds, by one listing or by stat, as is cheaper."""
+    """Which objects the cache holds, by one listing or by stat, as is cheaper.
 
-    def __init__(self, store: ObjectStore, *, legacy: bool, expect: int) -> None:
+    With `expect` above MANY lookups the cache is listed at once; otherwise
+    each lookup is a stat until MANY were made, then it is listed. Safe to
+    share between threads.
+    """
+
+    def __init__(self, store: ObjectStore, *, legacy: bool, expect: int = 0) -> None:
         self.store = store
         self.legacy = legacy
         self._known: set[str] | None = store.oids(legacy=legacy) if expect > MANY else None
+        self._asked = 0
+        self._lock = threading.Lock()
 
     def __contains__(self, oid: str) -> bool:
-        if self._known is not None:
-            return oid in self._known
-        return self.store.exists(oid, legacy=self.legacy)
+        if self._known is None:
+            self._asked += 1
+            if self._asked <= MANY:
+                return self.store.exists(oid, legacy=self.legacy)
+            with self._lock:
+                if self._known is None:
+                    self._known = self.store.oids(legacy=self.legacy)
+        return oid in self._known
 
     def add(self, oid: str) -> None:
-        if self._known is not None:
-            self._known.add(oid)
+        with self._lock:
+            if self._known is not None:
+                self._known.add(oid)
 
 
 class Workspace:
@@ -133,12 +147,19 @@ class Workspace:
         return md5
 
     def current(
-        self, rel: str, *, legacy: bool = False, need_entries: bool = False
+        self,
+        rel: str,
+        *,
+        legacy: bool = False,
+        need_entries: bool = False,
+        listing: list[FileEntry] | None = None,
     ) -> Current | None:
-        """Hash what is at `rel` now (state first); None if nothing is there."""
+        """Hash what is at `rel` now (state first); None if nothing is there.
+        `listing` is the folder's walk when the caller already made it."""
         path = self.repo.abs(rel)
         if os.path.isdir(path):
-            listing = self.listing(rel)
+            if listing is None:
+                listing = self.listing(rel)
             tree = hash_tree(
                 path, rel, listing, self.state, legacy=legacy, jobs=self.jobs,
                 need_entries=need_entries,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass
 
 from bale.errors import ObjectCorruptError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import dump_manifest, manifest_oid
-from bale.hashing.tree import hash_tree, record_hashed
+from bale.hashing.tree import TreeHash, hash_tree, record_hashed
 from bale.hashing.walk import FileEntry, stat_file
 from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
@@ -22,12 +23,14 @@ class Saved:
     isexec: bool
 
 
-def is_unchanged(ws: Workspace, rel: str, out: Out) -> bool:
+def is_unchanged(
+    ws: Workspace, rel: str, out: Out, *, listing: list[FileEntry] | None = None
+) -> bool:
     """Whether `out` already records what is at `rel` (hashed its own way, so a
     DVC 2 entry stays as it is) and the cache holds it."""
     if out.oid is None:
         return False
-    current = ws.current(rel, legacy=out.legacy)
+    current = ws.current(rel, legacy=out.legacy, listing=listing)
     return (
         current is not None
         and current.oid == out.oid
@@ -36,14 +39,50 @@ def is_unchanged(ws: Workspace, rel: str, out: Out) -> bool:
     )
 
 
+def record(
+    ws: Workspace,
+    rel: str,
+    base: Out | None,
+    *,
+    commit: bool = True,
+    listing: list[FileEntry] | None = None,
+) -> Out:
+    """The output recording what is at `rel` now, stored in the cache with `commit`.
+
+    `base` is the output as recorded (None for a new one); it comes back as
+    it is when the content did not change, so a DVC 2 entry stays DVC 2 and
+    keys DVC did not write are not added. Changed content is recorded the
+    DVC 3 way.
+    """
+    if base is not None and base.legacy and is_unchanged(ws, rel, base, listing=listing):
+        return base
+    current = base if base is not None and not base.legacy else None
+    saved = save_path(ws, rel, commit=commit, listing=listing, base=current)
+    if (
+        base is not None
+        and saved.oid == base.oid
+        and (saved.nfiles is not None or saved.isexec == base.isexec)
+    ):
+        return base
+    start = base if base is not None else Out(path=posixpath.basename(rel))
+    return start.with_hash(saved.oid, size=saved.size, nfiles=saved.nfiles, isexec=saved.isexec)
+
+
 def save_path(
-    ws: Workspace, rel: str, *, commit: bool = True, listing: list[FileEntry] | None = None
+    ws: Workspace,
+    rel: str,
+    *,
+    commit: bool = True,
+    listing: list[FileEntry] | None = None,
+    base: Out | None = None,
 ) -> Saved:
     """Hash the file or folder at `rel`; with `commit`, store it in the cache.
 
     Every object is stored under a name computed from the bytes written, so a
     stale state entry can never put a wrong object in the cache. `listing` is
-    the folder's walk when the caller already made it.
+    the folder's walk when the caller already made it; `base` is what the
+    folder recorded before (hashed the DVC 3 way): when the cache holds all of
+    it, only files that differ from it are looked up in the cache.
     """
     path = ws.repo.abs(rel)
     store = ws.store
@@ -60,8 +99,10 @@ def save_path(
 
     if listing is None:
         listing = ws.listing(rel)
+    # Asked before anything is written: writing changes the cache's stamp.
+    base_held = base is not None and base.is_dir and commit and ws.in_cache(base)
     ws.progress.start(f"Adding {rel}", len(listing))
-    present = Presence(store, legacy=False, expect=len(listing) if commit else 0)
+    present = Presence(store, legacy=False)
 
     def keep(md5: str, data: bytes) -> None:
         if md5 not in present:
@@ -73,15 +114,27 @@ def save_path(
         present.add(oid)
         return oid
 
-    tree = hash_tree(
-        path, rel, listing, ws.state, jobs=ws.jobs, need_entries=True,
-        keep=keep if commit else None, hash_large=hash_large if commit else None,
-        on_batch=ws.progress.advance,
-    )  # fmt: skip
+    def hash_now(need_entries: bool) -> TreeHash:
+        return hash_tree(
+            path, rel, listing, ws.state, jobs=ws.jobs, need_entries=need_entries,
+            keep=keep if commit else None, hash_large=hash_large if commit else None,
+            on_batch=ws.progress.advance,
+        )  # fmt: skip
+
+    tree = hash_now(need_entries=False)
+    if tree.entries is None:  # the state answered for the whole folder
+        if not commit or (base_held and base is not None and tree.oid == base.oid):
+            ws.progress.done()
+            return Saved(tree.oid, tree.size, tree.nfiles, False)
+        tree = hash_now(need_entries=True)
     assert tree.entries is not None and tree.manifest is not None
     entries, manifest, oid = tree.entries, tree.manifest, tree.oid
     if commit:
-        missing = [(relpath, md5) for relpath, md5 in entries if md5 not in present]
+        to_check = entries
+        if base_held and base is not None:
+            held = set(ws.manifest(base))
+            to_check = [item for item in entries if item not in held]
+        missing = [(relpath, md5) for relpath, md5 in to_check if md5 not in present]
         if missing:
             fixed = _store_missing(ws, rel, missing)
             if fixed:
