@@ -145,6 +145,8 @@ def save_path(
                 oid = manifest_oid(manifest)
         if not store.exists(oid):
             store.add_bytes(oid, manifest)
+        # The next add or status finds the folder whole without a lookup.
+        ws.state.mark_complete(oid, store.stamp())
     ws.progress.done()
     return Saved(oid, tree.size, len(entries), False)
 
