@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 from bale.cli.output import plural, progress_for
@@ -123,6 +122,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _workspace(args) as ws:
         result = status(ws, args.targets or None)
     if args.json:
+        import json
+
         print(json.dumps(result))
     elif args.quiet:
         pass
@@ -140,6 +141,8 @@ def _cloud_status(args: argparse.Namespace) -> int:
     with _workspace(args) as ws:
         name, result = cloud_status(ws, scope, remote=args.remote)
     if args.json:
+        import json
+
         print(json.dumps(result))
     elif not args.quiet:
         if not result:

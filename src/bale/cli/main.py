@@ -35,8 +35,27 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, measuring the terminal without importing shutil
+    (and the compression modules it loads), which every command would pay."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                width = os.get_terminal_size(sys.stdout.fileno()).columns
+            except (OSError, ValueError):
+                width = 80
+        super().__init__(prog, width=max(width, 40) - 2)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with bale's error format: one `ERROR:` line, exit status 2."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"ERROR: {message}; see: {self.prog} -h", file=sys.stderr)

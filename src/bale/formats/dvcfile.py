@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from bale.errors import DvcFileError
 from bale.formats.manifest import DIR_SUFFIX, is_md5
@@ -29,8 +28,11 @@ _MANAGED = frozenset({"md5", "size", "nfiles", "isexec", "hash", "path", "cache"
 _ROOT_ORDER = ("desc", "md5", "cmd", "wdir", "frozen", "deps", "outs", "always_changed", "meta")
 
 
-@dataclass(frozen=True, slots=True)
-class Out:
+# Records are NamedTuples, not dataclasses: every command loads this module,
+# and importing dataclasses costs more than a short command's own work.
+
+
+class Out(NamedTuple):
     """One output of a `.dvc` file; `path` is relative to the file's folder."""
 
     path: str
@@ -42,7 +44,7 @@ class Out:
     cache: bool = True
     push: bool = True
     remote: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = {}  # never changed in place: shared default is safe
 
     @property
     def is_dir(self) -> bool:
@@ -56,15 +58,14 @@ class Out:
         self, oid: str, *, size: int, nfiles: int | None = None, isexec: bool = False
     ) -> Out:
         """The same output recorded with new content, hashed the DVC 3 way."""
-        return replace(self, oid=oid, hash_name=MD5, size=size, nfiles=nfiles, isexec=isexec)
+        return self._replace(oid=oid, hash_name=MD5, size=size, nfiles=nfiles, isexec=isexec)
 
 
-@dataclass(frozen=True, slots=True)
-class DvcFile:
+class DvcFile(NamedTuple):
     """A whole `.dvc` file: its outputs plus every other root key, kept raw."""
 
     outs: tuple[Out, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = {}  # never changed in place: shared default is safe
 
     @property
     def is_import(self) -> bool:

@@ -8,10 +8,8 @@ relpath in code-point order. The oid is the md5 of those bytes plus `.dir`.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
-from json.encoder import encode_basestring_ascii
 
 from bale.errors import ManifestError
 
@@ -23,6 +21,8 @@ _HEX = frozenset("0123456789abcdef")
 
 def dump_manifest(entries: Iterable[tuple[str, str]]) -> bytes:
     """Serialise (relpath, md5) pairs; they are sorted here."""
+    from json.encoder import encode_basestring_ascii  # only writers need json
+
     parts = [
         f'{{"md5": "{md5}", "relpath": {encode_basestring_ascii(relpath)}}}'
         for relpath, md5 in sorted(entries)
@@ -62,6 +62,8 @@ def parse_manifest(data: bytes, *, oid: str) -> list[tuple[str, str]]:
             contains `..`, or repeats.
     """
     try:
+        import json
+
         items = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ManifestError(oid, f"not valid JSON ({exc})") from exc

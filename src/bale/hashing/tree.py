@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5, md5_bytes
@@ -96,8 +96,7 @@ def listing_signature(listing: Sequence[FileEntry]) -> str:
     return hasher.hexdigest()
 
 
-@dataclass(slots=True)
-class TreeHash:
+class TreeHash(NamedTuple):
     oid: str
     size: int
     nfiles: int

@@ -31,7 +31,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from bale.errors import (
@@ -58,13 +57,15 @@ FIRST_DELAY = 0.25
 PER_OBJECT = (ObjectMissingError, RemoteObjectMissingError, ObjectCorruptError)
 
 
-@dataclass(frozen=True, slots=True)
 class TransferResult:
     """What a push or fetch did, by oid."""
 
-    transferred: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # already at the destination
-    failed: list[tuple[str, BaleError]] = field(default_factory=list)  # (oid, why)
+    __slots__ = ("failed", "skipped", "transferred")
+
+    def __init__(self) -> None:
+        self.transferred: list[str] = []
+        self.skipped: list[str] = []  # already at the destination
+        self.failed: list[tuple[str, BaleError]] = []  # (oid, why)
 
     @property
     def ok(self) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from bale.errors import ConfigError
@@ -107,12 +106,16 @@ def _as_str(value: Any) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
-@dataclass
 class Config:
     """The merged view of all levels; `sources` tells which file set a key."""
 
-    values: dict[tuple[str, str | None], dict[str, str]]
-    sources: dict[tuple[str, str | None, str], str]
+    def __init__(
+        self,
+        values: dict[tuple[str, str | None], dict[str, str]],
+        sources: dict[tuple[str, str | None, str], str],
+    ) -> None:
+        self.values = values
+        self.sources = sources
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         return self.values.get((section, None), {}).get(key, default)

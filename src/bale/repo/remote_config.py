@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.errors import ConfigError
 from bale.repo.repository import Repo
 
 
-@dataclass(frozen=True)
-class RemoteSpec:
+class RemoteSpec(NamedTuple):
     name: str
     url: str
     options: dict[str, str]

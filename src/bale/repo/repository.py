@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cached_property
 
 from bale.errors import NotARepoError, OutsideRepoError
@@ -30,10 +29,15 @@ def find_root(start: str) -> str:
         path = parent
 
 
-@dataclass
 class Repo:
-    root: str
-    config: Config = field(repr=False)
+    """A repository: its root folder and merged configuration."""
+
+    def __init__(self, root: str, config: Config) -> None:
+        self.root = root
+        self.config = config
+
+    def __repr__(self) -> str:
+        return f"Repo(root={self.root!r})"
 
     @classmethod
     def open(cls, start: str = ".") -> Repo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob as globlib
 import os
 import shutil
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from bale.errors import (
     BaleError,
@@ -32,8 +32,7 @@ from bale.workspace.index import (
 from bale.workspace.save import record, save_path
 
 
-@dataclass(frozen=True, slots=True)
-class Added:
+class Added(NamedTuple):
     dvcfile: str
     out: str
 
@@ -130,8 +129,7 @@ def add(
     return added
 
 
-@dataclass(slots=True)
-class _Plan:
+class _Plan(NamedTuple):
     whole: list[tuple[str, Tracked | None]]
     granular: list[tuple[str, Tracked]]
     listings: dict[str, list[FileEntry]]
@@ -198,7 +196,7 @@ def _add_one(
     if old is not None and owner is not None:
         outs = list(old.outs)
         outs[owner.index] = out
-        dvcfile = replace(old, outs=tuple(outs))
+        dvcfile = old._replace(outs=tuple(outs))
     else:
         dvcfile = DvcFile(outs=(out,))
     if not no_commit and not ws.linker.is_copy:
@@ -252,7 +250,7 @@ def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]
     out = current.with_hash(oid, size=size or 0, nfiles=len(entries))
     outs = list(dvcfile.outs)
     outs[owner.index] = out
-    save_dvcfile(repo, owner.dvcfile, replace(dvcfile, outs=tuple(outs)))
+    save_dvcfile(repo, owner.dvcfile, dvcfile._replace(outs=tuple(outs)))
     touched.append(repo.abs(owner.dvcfile))
     return Added(owner.dvcfile, rel)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field
 
 from bale.errors import CheckoutError, ObjectMissingError
 from bale.fsutil import is_temporary, remove_file
@@ -15,12 +14,16 @@ from bale.workspace.context import Presence, Workspace
 from bale.workspace.index import Tracked, collect
 
 
-@dataclass
 class Changes:
-    added: list[str] = field(default_factory=list)
-    modified: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
+    """The outputs a checkout added, modified, deleted, or could not place."""
+
+    __slots__ = ("added", "deleted", "failed", "modified")
+
+    def __init__(self) -> None:
+        self.added: list[str] = []
+        self.modified: list[str] = []
+        self.deleted: list[str] = []
+        self.failed: list[str] = []
 
 
 def _entry(relpath: str, sres: os.stat_result) -> FileEntry:

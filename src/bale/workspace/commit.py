@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from bale.errors import TargetNotFoundError
 from bale.workspace.context import Workspace
@@ -33,5 +32,5 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
             if new != out:
                 changed.append(tracked.rel)
             outs[tracked.index] = new
-        save_dvcfile(ws.repo, rel, replace(dvcfile, outs=tuple(outs)))
+        save_dvcfile(ws.repo, rel, dvcfile._replace(outs=tuple(outs)))
     return changed

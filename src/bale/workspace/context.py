@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
@@ -20,8 +20,7 @@ from bale.repo.repository import Repo
 MANY = 512  # above this many lookups, list the cache once instead of stat per object
 
 
-@dataclass(slots=True)
-class Current:
+class Current(NamedTuple):
     """What is on disk now at an output's path."""
 
     oid: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError, TargetNotFoundError
 from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, parse_dvcfile
@@ -15,8 +15,7 @@ from bale.repo.repository import Repo
 DVCFILE_SUFFIX = ".dvc"
 
 
-@dataclass(frozen=True, slots=True)
-class Tracked:
+class Tracked(NamedTuple):
     """One output and the `.dvc` file (relative to the root) that records it."""
 
     dvcfile: str

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import replace
 
 from bale.errors import BaleError, OverlappingOutputError
 from bale.workspace import gitignore
@@ -105,8 +104,8 @@ def move(ws: Workspace, src: str, dst: str) -> str:
     os.makedirs(os.path.dirname(repo.abs(dst_rel)) or repo.root, exist_ok=True)
     if os.path.lexists(repo.abs(src_rel)):
         os.rename(repo.abs(src_rel), repo.abs(dst_rel))
-    out = replace(dvcfile.outs[0], path=posixpath.basename(dst_rel))
-    save_dvcfile(repo, new_dvc, replace(dvcfile, outs=(out,)))
+    out = dvcfile.outs[0]._replace(path=posixpath.basename(dst_rel))
+    save_dvcfile(repo, new_dvc, dvcfile._replace(outs=(out,)))
     os.unlink(repo.abs(dvc_rel))
     if repo.git is not None:
         gitignore.unignore(repo.abs(src_rel))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.errors import ObjectCorruptError
 from bale.formats.dvcfile import Out
@@ -15,8 +15,7 @@ from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
+class Saved(NamedTuple):
     oid: str
     size: int
     nfiles: int | None

@@ -7,7 +7,7 @@ moving them is the transfer engine's job (`remotes.transfer`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bale.errors import BaleError, ObjectMissingError
 from bale.repo.remote_config import remote_spec
@@ -17,16 +17,20 @@ from bale.workspace.used import UsedOut, objects_of, used_outs
 Obj = tuple[str, bool]  # (oid, legacy)
 
 
-@dataclass
 class SyncResult:
-    transferred: int = 0
-    # (oid, why): objects missing from or corrupt on the remote, per object
-    failed: list[tuple[str, BaleError]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    """What a push or fetch did: objects moved, objects that failed, and
+    outputs whose objects the cache lacks."""
+
+    __slots__ = ("failed", "missing", "transferred")
+
+    def __init__(self) -> None:
+        self.transferred = 0
+        # (oid, why): objects missing from or corrupt on the remote, per object
+        self.failed: list[tuple[str, BaleError]] = []
+        self.missing: list[str] = []
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(NamedTuple):
     targets: list[str] | None = None
     all_branches: bool = False
     all_tags: bool = False

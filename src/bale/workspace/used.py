@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError
 from bale.formats.dvcfile import Out, parse_dvcfile
@@ -13,8 +13,7 @@ from bale.workspace.context import Workspace
 from bale.workspace.index import DVCFILE_SUFFIX, Tracked, collect, out_rel
 
 
-@dataclass(frozen=True, slots=True)
-class UsedOut:
+class UsedOut(NamedTuple):
     """An output as some revision records it."""
 
     rel: str
