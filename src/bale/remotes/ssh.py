@@ -100,7 +100,14 @@ class SSHBackend:
         if connect["username"] is None:
             del connect["username"]
         if opt.get("keyfile"):
-            connect["client_keys"] = [os.path.expanduser(opt["keyfile"])]
+            keyfile = os.path.expanduser(opt["keyfile"])
+            if not os.path.isfile(keyfile):
+                raise RemoteConfigError(
+                    self.url,
+                    f"keyfile '{keyfile}' does not exist; fix the remote's keyfile "
+                    "option (bale remote modify --local NAME keyfile PATH)",
+                )
+            connect["client_keys"] = [keyfile]
         if not parse_bool(self.url, "allow_agent", opt.get("allow_agent"), True):
             connect["agent_path"] = None
         preferred = []
