@@ -264,6 +264,35 @@ def test_dash_r_picks_the_remote(tracked: Path, tmp_path: Path, bale, git):
     assert workspace_files(other, "data", "model.bin") == TRACKED
 
 
+def test_an_output_that_names_its_remote_moves_only_there(
+    tracked: Path, tmp_path: Path, bale, dvc, git
+):
+    # `remote: models` in model.bin.dvc, as `dvc add --remote`'s users write it.
+    default, models = folder_remote(tmp_path, "shared"), folder_remote(tmp_path, "models")
+    default.configure(bale, tracked)
+    models.configure(bale, tracked, default=False)
+    dvcfile = tracked / "model.bin.dvc"
+    dvcfile.write_text(dvcfile.read_text() + "  remote: models\n")
+    model_oid = md5(TRACKED["model.bin"])
+
+    bale("push", cwd=tracked)
+    assert default.oids() == TRACKED_OIDS - {model_oid}
+    assert models.oids() == {model_oid}
+    assert bale("status", "-c", cwd=tracked).stdout.strip() == in_sync("shared', 'models")
+
+    # -r names one remote: outputs that name another are left alone, as dvc does.
+    other = folder_remote(tmp_path, "other")
+    other.configure(bale, tracked, default=False)
+    bale("push", "-r", "other", cwd=tracked)
+    assert other.oids() == TRACKED_OIDS - {model_oid}
+
+    commit_all(git, tracked, "per-output remote")
+    for tool, run in (("bale", bale), ("dvc", dvc)):
+        copy = clone(git, tracked, tmp_path / f"clone-{tool}")
+        run("pull", cwd=copy)
+        assert workspace_files(copy, "data", "model.bin") == TRACKED, tool
+
+
 def test_targets_limit_what_moves(tracked: Path, tmp_path: Path, bale, git):
     store = folder_remote(tmp_path)
     store.configure(bale, tracked)

@@ -117,13 +117,40 @@ def _objects(ws: Workspace, outs: list[UsedOut], picked: set[str] | None) -> set
     return objects
 
 
+def _by_remote(outs: list[UsedOut], remote: str | None) -> dict[str | None, list[UsedOut]]:
+    """Outputs grouped by the remote each uses, as DVC does: the one its `.dvc`
+    entry names (`remote:`), else `remote` (-r), else the default (None). With
+    -r, outputs that name another remote are left out. With no outputs, the
+    chosen remote still appears (empty), so its configuration is checked."""
+    groups: dict[str | None, list[UsedOut]] = {}
+    for used in outs:
+        own = used.out.remote
+        if remote and own and own != remote:
+            continue
+        groups.setdefault(own or remote, []).append(used)
+    return groups or {remote: []}
+
+
 def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
-    """Upload what the chosen revisions use and the remote lacks; folders'
+    """Upload what the chosen revisions use and their remotes lack; folders'
     manifests go last, so a remote never names a folder it cannot serve."""
+    outs, picked = _outs(ws, scope, for_push=True)
+    result = SyncResult()
+    for name, group in _by_remote(outs, remote).items():
+        _push_to(ws, group, picked, name, result)
+    return result
+
+
+def _push_to(
+    ws: Workspace,
+    outs: list[UsedOut],
+    picked: set[str] | None,
+    remote: str | None,
+    result: SyncResult,
+) -> None:
     from bale.remotes import transfer
     from bale.workspace.context import Presence
 
-    outs, picked = _outs(ws, scope, for_push=True)
     missing_dirs = [
         u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
     ]
@@ -137,7 +164,6 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
     files = {o for o in objects if not o[0].endswith(".dir")}
     dirs = objects - files
     _spec, backend = open_backend(ws, remote)
-    result = SyncResult()
     try:
         for group in (files & present, dirs & present):
             done = transfer.push(
@@ -147,16 +173,29 @@ def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResul
             result.failed += done.failed
     finally:
         backend.close()
-    result.missing = local_missing + [u.rel for u in missing_dirs]
-    return result
+    result.missing += local_missing + [u.rel for u in missing_dirs]
 
 
 def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
-    """Download into the cache what the chosen revisions use and the cache lacks."""
-    from bale.remotes import transfer
-
+    """Download into the cache what the chosen revisions use and the cache
+    lacks, each output from its remote."""
     outs, picked = _outs(ws, scope)
     result = SyncResult()
+    for name, group in _by_remote(outs, remote).items():
+        _fetch_from(ws, group, picked, name, result)
+    return result
+
+
+def _fetch_from(
+    ws: Workspace,
+    outs: list[UsedOut],
+    picked: set[str] | None,
+    remote: str | None,
+    result: SyncResult,
+) -> None:
+    from bale.remotes import transfer
+    from bale.workspace.context import Presence
+
     _spec, backend = open_backend(ws, remote)
     try:
         tops = {(u.out.oid, u.out.legacy) for u in outs}
@@ -171,8 +210,6 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
                     entries.update((md5, u.out.legacy) for _, md5 in _entries(ws, u, picked))
                 except ObjectMissingError:
                     result.missing.append(u.rel)
-        from bale.workspace.context import Presence
-
         new = Presence(ws.store, legacy=False, expect=len(entries))
         old = Presence(ws.store, legacy=True, expect=len(entries))
         wanted = sorted(o for o in entries if o[0] not in (old if o[1] else new))
@@ -181,42 +218,45 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
         result.failed += done.failed
     finally:
         backend.close()
-    return result
 
 
 def cloud_status(
     ws: Workspace, scope: Scope, *, remote: str | None = None
 ) -> tuple[str, dict[str, str]]:
-    """(remote name, {path: 'new' | 'missing' | 'deleted'}) for objects not in sync:
-    new = only in the cache, deleted = only on the remote, missing = in neither."""
+    """(remote names, {path: 'new' | 'missing' | 'deleted'}) for objects not in
+    sync, each output against its remote: new = only in the cache, deleted =
+    only on the remote, missing = in neither."""
     from bale.remotes import transfer
 
     outs, picked = _outs(ws, scope)
-    named: dict[Obj, str] = {}
-    for u in outs:
-        named[(u.out.oid, u.out.legacy)] = u.rel
-        if u.out.is_dir:
-            try:
-                for relpath, md5 in _entries(ws, u, picked):
-                    named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
-            except ObjectMissingError:
-                pass
-    spec, backend = open_backend(ws, remote)
-    try:
-        on_remote = transfer.present(backend, sorted(named), jobs=ws.jobs)
-    finally:
-        backend.close()
+    names: list[str] = []
     status: dict[str, str] = {}
-    for obj, path in named.items():
-        in_cache = ws.store.exists(obj[0], legacy=obj[1])
-        remote_has = obj in on_remote
-        if in_cache and not remote_has:
-            status[path] = "new"
-        elif remote_has and not in_cache:
-            status[path] = "deleted"
-        elif not in_cache and not remote_has:
-            status[path] = "missing"
-    return spec.name, dict(sorted(status.items()))
+    for name, group in _by_remote(outs, remote).items():
+        named: dict[Obj, str] = {}
+        for u in group:
+            named[(u.out.oid, u.out.legacy)] = u.rel
+            if u.out.is_dir:
+                try:
+                    for relpath, md5 in _entries(ws, u, picked):
+                        named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
+                except ObjectMissingError:
+                    pass
+        spec, backend = open_backend(ws, name)
+        try:
+            on_remote = transfer.present(backend, sorted(named), jobs=ws.jobs)
+        finally:
+            backend.close()
+        names.append(spec.name)
+        for obj, path in named.items():
+            in_cache = ws.store.exists(obj[0], legacy=obj[1])
+            remote_has = obj in on_remote
+            if in_cache and not remote_has:
+                status[path] = "new"
+            elif remote_has and not in_cache:
+                status[path] = "deleted"
+            elif not in_cache and not remote_has:
+                status[path] = "missing"
+    return "', '".join(names), dict(sorted(status.items()))
 
 
 def _used_objects(ws: Workspace, scope: Scope, projects: list[str]) -> set[Obj]:
