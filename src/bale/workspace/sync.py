@@ -7,6 +7,7 @@ moving them is the transfer engine's job (`remotes.transfer`).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import NamedTuple
 
 from bale.errors import BaleError, ObjectMissingError
@@ -131,14 +132,24 @@ def _by_remote(outs: list[UsedOut], remote: str | None) -> dict[str | None, list
     return groups or {remote: []}
 
 
+Step = Callable[[Workspace, list[UsedOut], "set[str] | None", "str | None", SyncResult], None]
+
+
+def _each_remote(
+    ws: Workspace, scope: Scope, remote: str | None, step: Step, *, for_push: bool = False
+) -> SyncResult:
+    """Run `step` once for each remote the chosen outputs use (`_by_remote`)."""
+    outs, picked = _outs(ws, scope, for_push=for_push)
+    result = SyncResult()
+    for name, group in _by_remote(outs, remote).items():
+        step(ws, group, picked, name, result)
+    return result
+
+
 def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
     """Upload what the chosen revisions use and their remotes lack; folders'
     manifests go last, so a remote never names a folder it cannot serve."""
-    outs, picked = _outs(ws, scope, for_push=True)
-    result = SyncResult()
-    for name, group in _by_remote(outs, remote).items():
-        _push_to(ws, group, picked, name, result)
-    return result
+    return _each_remote(ws, scope, remote, _push_to, for_push=True)
 
 
 def _push_to(
@@ -179,11 +190,7 @@ def _push_to(
 def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
     """Download into the cache what the chosen revisions use and the cache
     lacks, each output from its remote."""
-    outs, picked = _outs(ws, scope)
-    result = SyncResult()
-    for name, group in _by_remote(outs, remote).items():
-        _fetch_from(ws, group, picked, name, result)
-    return result
+    return _each_remote(ws, scope, remote, _fetch_from)
 
 
 def _fetch_from(
