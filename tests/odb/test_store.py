@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,6 +57,47 @@ def test_add_file_with_a_wrong_expected_hash_stores_nothing(store: ObjectStore, 
     assert (info.value.oid, info.value.actual) == (wrong, hashlib.md5(b"actual bytes").hexdigest())
     assert wrong in str(info.value) and str(src) in str(info.value)
     assert _files(tmp_path / "cache") == []  # no object, no temporary file
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_file_of_many_chunks_is_copied_and_hashed_whole(
+    store: ObjectStore, tmp_path: Path, legacy: bool
+):
+    # Over 1 MiB: written by a second thread while the next chunk is hashed.
+    # Text, so the DVC 2 rule (dos2unix, decided per chunk) applies to all of it.
+    data = b"".join(b"line %d of a text file\r\n" % i for i in range(200_000))
+    src = tmp_path / "big.txt"
+    src.write_bytes(data)
+    expected = hashlib.md5(data.replace(b"\r\n", b"\n") if legacy else data).hexdigest()
+    assert store.add_file(str(src), legacy=legacy) == expected
+    assert Path(store.path(expected, legacy=legacy)).read_bytes() == data
+    with pytest.raises(ObjectCorruptError):
+        store.add_file(str(src), legacy=legacy, expected="0" * 32)
+    assert _files(tmp_path / "cache") == [oid_relpath(expected, legacy=legacy)]
+
+
+_WRITE_FAILS = """
+import os, resource, signal, sys
+from bale.odb.store import ObjectStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+try:
+    ObjectStore(sys.argv[2]).add_file(sys.argv[1])
+except OSError as exc:
+    print(type(exc).__name__, exc.errno)
+"""
+
+
+def test_a_failed_write_of_a_large_file_raises_and_leaves_nothing(tmp_path: Path):
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(3 << 20))
+    cache = tmp_path / "cache"
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_FAILS, str(src), str(cache)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.split() == ["OSError", str(errno.EFBIG)], done.stderr
+    assert _files(cache) == []
 
 
 def test_a_failed_read_leaves_no_temporary_file(store: ObjectStore, tmp_path: Path):

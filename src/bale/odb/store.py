@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
 
 from bale.errors import ObjectCorruptError
 from bale.fsutil import remove_file, tmp_name
@@ -122,12 +124,10 @@ class ObjectStore:
         hasher = hashlib.md5(usedforsecurity=False)
         try:
             with open(src, "rb") as fin, open(tmp, "xb") as fout:
-                while chunk := fin.read(CHUNK):
-                    if legacy:
-                        d2u_bytes_update(hasher, chunk)
-                    else:
-                        hasher.update(chunk)
-                    fout.write(chunk)
+                if legacy:
+                    _copy_hashing(fin, fout.write, lambda chunk: d2u_bytes_update(hasher, chunk))
+                else:
+                    _copy_hashing(fin, fout.write, hasher.update)
             oid = hasher.hexdigest()
             if expected is not None and oid != expected:
                 raise ObjectCorruptError(expected, oid, src)
@@ -170,3 +170,37 @@ class ObjectStore:
             for name in files:
                 if name.endswith(".tmp"):
                     remove_file(os.path.join(dirpath, name))
+
+
+def _copy_hashing(
+    fin: BinaryIO, write: Callable[[bytes], object], update: Callable[[bytes], None]
+) -> None:
+    """Copy `fin` through `write`, hashing each chunk with `update` while the
+    one before is written. Both release the GIL, so a large file costs about
+    the longer of the two instead of their sum; the bytes hashed are the
+    bytes written."""
+    import queue
+
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+    failed: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while (chunk := chunks.get()) is not None:
+                write(chunk)
+        except BaseException as exc:
+            failed.append(exc)
+            while chunks.get() is not None:  # keep taking, so the reader never blocks
+                pass
+
+    thread = threading.Thread(target=writer, name="bale-write", daemon=True)
+    thread.start()
+    try:
+        while not failed and (chunk := fin.read(CHUNK)):
+            chunks.put(chunk)
+            update(chunk)
+    finally:
+        chunks.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
