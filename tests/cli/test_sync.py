@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.util import Unchanged, assert_cache_valid, assert_error, cache_objects, write_tree
+from tests.fixtures.raw import RawAccess
 from tests.fixtures.servers import S3Server, SFTPServer
 
 # The `tracked` fixture's content (tests/cli/conftest.py).
@@ -62,17 +63,13 @@ TRACKED_OIDS = objects_of(TRACKED, "data")
 
 
 @dataclass
-class Remote:
+class Remote(RawAccess):
     """A remote as `bale remote add` records it, with raw access to its objects."""
 
     kind: str
     name: str
     url: str
     options: dict[str, str] = field(default_factory=dict)
-    root: Path | None = None  # folder and SFTP: the remote's files on this disk
-    s3: S3Server | None = None
-    bucket: str = ""
-    prefix: str = ""
 
     def configure(self, bale, repo: Path, *, default: bool = True, name: str = "") -> None:
         """`remote add` (+ `-d`), then each option; keys and paths with --local."""
@@ -86,43 +83,10 @@ class Remote:
     def secrets(self) -> list[str]:
         return [v for k, v in self.options.items() if k in ("access_key_id", "secret_access_key")]
 
-    def keys(self) -> list[str]:
-        """Every raw key (file) under the remote, relative to its URL."""
-        if self.s3 is not None:
-            found: list[str] = []
-            pages = self.s3.client().get_paginator("list_objects_v2")
-            for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix + "/"):
-                found += [o["Key"][len(self.prefix) + 1 :] for o in page.get("Contents", [])]
-            return sorted(found)
-        assert self.root is not None
-        if not self.root.exists():
-            return []
-        return sorted(
-            p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()
-        )
-
-    def read(self, key: str) -> bytes:
-        if self.s3 is not None:
-            body = self.s3.client().get_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}")
-            return body["Body"].read()
-        assert self.root is not None
-        return (self.root / key).read_bytes()
-
-    def write(self, key: str, data: bytes) -> None:
-        if self.s3 is not None:
-            self.s3.client().put_object(Bucket=self.bucket, Key=f"{self.prefix}/{key}", Body=data)
-            return
-        assert self.root is not None
-        path = self.root / key
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.chmod(0o644)
-        path.write_bytes(data)
-
     def oids(self) -> set[str]:
         """The objects on the remote (DVC 3 layout), temporary names left out."""
         found = set()
-        for key in self.keys():
+        for key in self.stored_keys():
             match = _OBJECT_KEY.fullmatch(key)
             if match:
                 found.add(match.group(1) + match.group(2))
@@ -131,7 +95,7 @@ class Remote:
     def assert_whole(self) -> set[str]:
         """Every key under an object's name holds exactly that object; returns the oids."""
         oids = set()
-        for key in self.keys():
+        for key in self.stored_keys():
             match = _OBJECT_KEY.fullmatch(key)
             if not match:
                 continue
@@ -229,7 +193,7 @@ def test_push_then_pull_in_a_clone_restores_every_byte(
 
     assert bale("push", cwd=tracked).stdout.strip() == "5 files pushed"
     # DVC's layout, whole objects only, nothing else.
-    assert remote.keys() == sorted(object_key(o) for o in TRACKED_OIDS)
+    assert remote.stored_keys() == sorted(object_key(o) for o in TRACKED_OIDS)
     assert remote.assert_whole() == TRACKED_OIDS
     assert bale("status", "-c", cwd=tracked).stdout.strip() == in_sync(remote.name)
     assert bale("push", cwd=tracked).stdout.strip() == "Everything is up to date."

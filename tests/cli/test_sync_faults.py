@@ -308,7 +308,7 @@ def test_a_remote_that_cannot_be_used(
         assert_no_secret(proc, secrets)
         assert snapshot(tmp_path, skip=("clone/.dvc/cache",)) == before
         assert not cache_objects(other)
-    assert not store.s3 or not store.keys()
+    assert not store.s3 or not store.stored_keys()
     # -v adds the traceback a bug report needs, and still no secret.
     if case in ("s3-wrong-secret", "s3-unknown-key", "ssh-wrong-password"):
         assert_no_secret(bale("push", "-v", cwd=tracked, ok=False), secrets)

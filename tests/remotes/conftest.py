@@ -18,18 +18,15 @@ import pytest
 
 from bale.odb.store import ObjectStore
 from bale.remotes import open_remote
+from tests.fixtures.raw import RawAccess
 from tests.fixtures.servers import S3Server, SFTPServer
 
 
 @dataclass
-class RemoteCase:
+class RemoteCase(RawAccess):
     kind: str
     url: str
     options: dict[str, str]
-    raw_root: Path | None = None  # folder and SFTP: the remote's files on this disk
-    s3: S3Server | None = None
-    bucket: str = ""
-    prefix: str = ""
     backends: list[Any] = field(default_factory=list)
 
     def open(self, **extra: str) -> Any:
@@ -37,48 +34,13 @@ class RemoteCase:
         self.backends.append(backend)
         return backend
 
-    def raw_keys(self) -> list[str]:
-        """Every key/file under the remote, relative to its URL."""
-        if self.s3 is not None:
-            client = self.s3.client()
-            keys: list[str] = []
-            for page in client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.prefix + "/"
-            ):
-                keys += [o["Key"][len(self.prefix) + 1 :] for o in page.get("Contents", [])]
-            return sorted(keys)
-        assert self.raw_root is not None
-        if not self.raw_root.exists():
-            return []
-        return sorted(
-            str(p.relative_to(self.raw_root)) for p in self.raw_root.rglob("*") if p.is_file()
-        )
-
-    def raw_read(self, rel: str) -> bytes:
-        if self.s3 is not None:
-            obj = self.s3.client().get_object(Bucket=self.bucket, Key=f"{self.prefix}/{rel}")
-            return obj["Body"].read()
-        assert self.raw_root is not None
-        return (self.raw_root / rel).read_bytes()
-
-    def raw_write(self, rel: str, data: bytes) -> None:
-        if self.s3 is not None:
-            self.s3.client().put_object(Bucket=self.bucket, Key=f"{self.prefix}/{rel}", Body=data)
-            return
-        assert self.raw_root is not None
-        path = self.raw_root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.chmod(0o644)
-        path.write_bytes(data)
-
 
 @pytest.fixture(params=["folder", "s3", "sftp"])
 def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RemoteCase]:
     kind = request.param
     if kind == "folder":
         root = tmp_path / "remote"
-        case = RemoteCase(kind, str(root), {}, raw_root=root)
+        case = RemoteCase(kind, str(root), {}, root=root)
     elif kind == "s3":
         server: S3Server = request.getfixturevalue("s3_server")
         bucket = server.new_bucket()
@@ -88,7 +50,7 @@ def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RemoteCas
     else:
         sftp: SFTPServer = request.getfixturevalue("sftp_server")
         name = os.path.basename(tmp_path)
-        case = RemoteCase(kind, sftp.url(f"/{name}"), sftp.options(), raw_root=sftp.root / name)
+        case = RemoteCase(kind, sftp.url(f"/{name}"), sftp.options(), root=sftp.root / name)
     yield case
     for backend in case.backends:
         backend.close()

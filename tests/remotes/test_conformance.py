@@ -33,7 +33,7 @@ def test_primitives(remote: RemoteCase, tmp_path: Path) -> None:
         backend.get_file("files/md5/ab/nothing", str(tmp_path / "nothing"))
     backend.remove_many([rel, "files/md5/ab/nothing"])
     assert backend.exists_many([rel]) == set()
-    assert remote.raw_keys() == []
+    assert remote.stored_keys() == []
 
 
 def test_push_fetch_round_trip(remote: RemoteCase, cache: ObjectStore, tmp_path: Path) -> None:
@@ -53,9 +53,9 @@ def test_push_fetch_round_trip(remote: RemoteCase, cache: ObjectStore, tmp_path:
     assert sorted(pushed.transferred) == sorted(o for o, _ in wanted)
     assert pushed.failed == [] and pushed.skipped == []
     # DVC's remote layout: files/md5/XX/… and legacy XX/… at the root.
-    keys = remote.raw_keys()
+    keys = remote.stored_keys()
     assert oid_relpath(dir_oid) in keys and oid_relpath(legacy_oid, legacy=True) in keys
-    assert remote.raw_read(oid_relpath(legacy_oid, legacy=True)) == crlf.read_bytes()
+    assert remote.read(oid_relpath(legacy_oid, legacy=True)) == crlf.read_bytes()
 
     again = transfer.push(cache, backend, wanted, jobs=4)
     assert again.transferred == [] and len(again.skipped) == len(wanted)
@@ -88,7 +88,7 @@ def test_corrupt_remote_object_is_refused(
     backend = remote.open()
     transfer.push(cache, backend, items)
     bad_oid = items[1][0]
-    remote.raw_write(oid_relpath(bad_oid), b"tampered bytes")
+    remote.write(oid_relpath(bad_oid), b"tampered bytes")
     other = ObjectStore(str(tmp_path / "other"))
     result = transfer.fetch(other, backend, items)
     assert sorted(result.transferred) == sorted([items[0][0], items[2][0]])
@@ -127,7 +127,7 @@ def test_list_and_remove(remote: RemoteCase, cache: ObjectStore) -> None:
     backend = remote.open()
     transfer.push(cache, backend, items)
     # A temporary name from a killed upload is never taken for an object.
-    remote.raw_write(f"{oid_relpath(items[0][0])}.abc123.tmp", b"partial")
+    remote.write(f"{oid_relpath(items[0][0])}.abc123.tmp", b"partial")
     assert transfer.list_objects(backend) == set(items)
     assert transfer.remove(backend, items[:10]) == 10
     assert transfer.list_objects(backend) == set(items[10:])
@@ -167,4 +167,4 @@ def test_large_object_round_trip(remote: RemoteCase, cache: ObjectStore, tmp_pat
     other = ObjectStore(str(tmp_path / "other"))
     assert transfer.fetch(other, backend, [(oid, False)]).transferred == [oid]
     assert file_md5(other.path(oid)) == oid
-    assert all(is_oid(k.rsplit("/", 2)[-2] + k.rsplit("/", 1)[-1]) for k in remote.raw_keys())
+    assert all(is_oid(k.rsplit("/", 2)[-2] + k.rsplit("/", 1)[-1]) for k in remote.stored_keys())

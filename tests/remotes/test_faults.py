@@ -43,12 +43,12 @@ def assert_only_whole_objects(remote: RemoteCase) -> list[str]:
     import hashlib
 
     names = []
-    for key in remote.raw_keys():
+    for key in remote.stored_keys():
         parts = key.split("/")
         oid = oid_from_parts(parts[-2], parts[-1]) if len(parts) >= 2 else None
         if oid is None:
             continue  # a temporary name from the killed upload: never an object
-        assert hashlib.md5(remote.raw_read(key)).hexdigest() == oid, key
+        assert hashlib.md5(remote.read(key)).hexdigest() == oid, key
         names.append(oid)
     return names
 
@@ -76,7 +76,7 @@ def test_killed_push_leaves_no_partial_object_and_resumes(
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
-    while not remote.raw_keys() and time.monotonic() < deadline:
+    while not remote.stored_keys() and time.monotonic() < deadline:
         time.sleep(0.01)
     child.send_signal(signal.SIGKILL)
     child.communicate()
