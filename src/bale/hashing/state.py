@@ -24,10 +24,15 @@ CREATE TABLE IF NOT EXISTS trees (
 CREATE TABLE IF NOT EXISTS complete (
     oid TEXT PRIMARY KEY, stamp TEXT
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS parts (
+    tree TEXT, part TEXT, sig TEXT, md5s TEXT, held TEXT, PRIMARY KEY (tree, part)
+);
 """
 
 # (ino, mtime_ns, size, md5, d2u) per relpath
 Known = dict[str, tuple[int, int, int, str | None, str | None]]
+# (signature, md5s of its files joined, oid of a committed tree holding it) per part
+Parts = dict[str, tuple[str, str, str | None]]
 
 
 class StateDB:
@@ -90,6 +95,30 @@ class StateDB:
                 "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
                 (path, sig, oid, size, nfiles),
             )
+
+    def parts(self, tree: str) -> Parts:
+        """The parts of a folder's listing last hashed (`tree.listing_parts`)."""
+        rows = self._db.execute("SELECT part, sig, md5s, held FROM parts WHERE tree = ?", (tree,))
+        return {row[0]: row[1:] for row in rows}
+
+    def record_parts(
+        self, tree: str, rows: Iterable[tuple[str, str, str]], drop: Iterable[str] = ()
+    ) -> None:
+        """Remember (part, signature, md5s) rows, not yet held by any commit,
+        and forget the parts in `drop`, in one transaction."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, NULL)",
+                ((tree, part, sig, md5s) for part, sig, md5s in rows),
+            )
+            self._db.executemany(
+                "DELETE FROM parts WHERE tree = ? AND part = ?", ((tree, p) for p in drop)
+            )
+
+    def mark_parts_held(self, tree: str, oid: str) -> None:
+        """Every part of `tree` as last hashed is in the committed folder `oid`."""
+        with self._db:
+            self._db.execute("UPDATE parts SET held = ? WHERE tree = ?", (oid, tree))
 
     def is_complete(self, oid: str, stamp: str) -> bool:
         """Whether the cache held all of folder `oid` when it last looked like `stamp`."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5, md5_bytes
 from bale.hashing.state import StateDB
-from bale.hashing.walk import FileEntry
+from bale.hashing.walk import FileEntry, Listing
 from bale.parallel import map_batched
 
 SMALL = 4 << 20  # files up to this size are read whole, once
@@ -79,7 +79,39 @@ def hash_files(
     return map_batched(run, entries, jobs=jobs, batch=batch, on_batch=on_batch)
 
 
-def listing_signature(listing: Sequence[FileEntry]) -> str:
+PART = 256  # files per part at most: one changed file re-reads only its part
+
+
+def listing_parts(listing: Sequence[FileEntry]) -> list[tuple[str, int, int]]:
+    """Split a walk's listing into parts: (id, start, end) runs of at most PART
+    files of one folder. A part whose signature did not change is taken whole
+    from the state, so after one change only that file's part is looked at."""
+    folders = listing.folders if isinstance(listing, Listing) else _folders(listing)
+    return [
+        (f"{prefix}#{(at - start) // PART}", at, min(at + PART, end))
+        for prefix, start, end in folders
+        for at in range(start, end, PART)
+    ]
+
+
+def _folders(listing: Sequence[FileEntry]) -> list[tuple[str, int, int]]:
+    """(prefix, start, end) of each run of files in one folder."""
+    runs: list[tuple[str, int, int]] = []
+    folder = None
+    start = 0
+    for i, entry in enumerate(listing):
+        relpath = entry[0]
+        here = relpath[: relpath.rfind("/") + 1]
+        if here != folder:
+            if i:
+                runs.append((folder or "", start, i))
+            folder, start = here, i
+    if listing:
+        runs.append((folder or "", start, len(listing)))
+    return runs
+
+
+def part_signature(entries: Sequence[FileEntry]) -> str:
     """A digest of what a walk saw (names, inodes, mtimes, sizes, exec bits);
     equal signatures mean no file changed. Walk order is stable for an
     unchanged folder; if it moves, the signature only misses and the files
@@ -87,13 +119,26 @@ def listing_signature(listing: Sequence[FileEntry]) -> str:
     from array import array
 
     hasher = hashlib.md5(usedforsecurity=False)
-    hasher.update("\0".join([e[0] for e in listing]).encode("utf-8", "surrogateescape"))
-    numbers = [x for e in listing for x in (e[1], e[2], e[3], e[4])]
+    hasher.update("\0".join([e[0] for e in entries]).encode("utf-8", "surrogateescape"))
+    numbers = [x for e in entries for x in (e[1], e[2], e[3], e[4])]
     try:
         hasher.update(array("q", numbers).tobytes())
     except OverflowError:  # an inode or time beyond 64 bits: slower, same meaning
         hasher.update(repr(numbers).encode())
     return hasher.hexdigest()
+
+
+class Signed(NamedTuple):
+    parts: list[tuple[str, int, int]]
+    sigs: list[str]  # each part's signature
+    sig: str  # the whole listing's
+
+
+def sign_listing(listing: Sequence[FileEntry]) -> Signed:
+    parts = listing_parts(listing)
+    sigs = [part_signature(listing[start:end]) for _, start, end in parts]
+    whole = hashlib.md5("".join(sigs).encode(), usedforsecurity=False).hexdigest()
+    return Signed(parts, sigs, whole)
 
 
 class TreeHash(NamedTuple):
@@ -103,6 +148,9 @@ class TreeHash(NamedTuple):
     # (relpath, md5) sorted; None when the state answered for the whole tree.
     entries: list[tuple[str, str]] | None
     manifest: bytes | None
+    # With `held_by` (a committed folder's oid), the entries not known to be
+    # in it; else None.
+    unsure: list[tuple[str, str]] | None = None
 
 
 def _state_key(key: str, legacy: bool) -> str:
@@ -110,10 +158,21 @@ def _state_key(key: str, legacy: bool) -> str:
 
 
 def known_md5s(
-    state: StateDB, key: str, listing: Sequence[FileEntry], *, legacy: bool
+    state: StateDB,
+    key: str,
+    listing: Sequence[FileEntry],
+    *,
+    legacy: bool,
+    folders: Iterable[str] | None = None,
 ) -> tuple[dict[str, str], list[FileEntry]]:
-    """Split a listing into files the state knows (relpath -> md5) and the rest."""
-    known = state.files_under(key)
+    """Split a listing into files the state knows (relpath -> md5) and the rest.
+    With `folders` (relpaths ending in "/"), only their rows are read."""
+    if folders is None or "" in folders:
+        known = state.files_under(key)
+    else:
+        known = {}
+        for folder in folders:
+            known.update(state.files_under(f"{key}/{folder[:-1]}"))
     col = 4 if legacy else 3
     found: dict[str, str] = {}
     todo: list[FileEntry] = []
@@ -152,28 +211,90 @@ def hash_tree(
     legacy: bool = False,
     jobs: int | None = None,
     need_entries: bool = False,
+    held_by: str | None = None,
+    signed: Signed | None = None,
     keep: KeepBytes | None = None,
     hash_large: HashLarge | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> TreeHash:
-    """The `.dir` oid of the folder `root` (state key `key`) from its listing."""
-    sig = listing_signature(listing)
+    """The `.dir` oid of the folder `root` (state key `key`) from its listing.
+
+    Unchanged parts of the listing take their md5s from the state; the rest
+    is looked up file by file, and hashed where the state does not know it.
+    `signed` is the listing's `sign_listing`, when the caller already made it.
+    """
+    parts, sigs, sig = signed or sign_listing(listing)
     tree_key = _state_key(key, legacy)
     if not need_entries:
         cached = state.tree(tree_key)
         if cached and cached[0] == sig:
             return TreeHash(cached[1], cached[2], cached[3], None, None)
-    found, todo = known_md5s(state, key, listing, legacy=legacy)
-    if todo:
-        md5s = hash_files(
-            root, todo, legacy=legacy, jobs=jobs, keep=keep, hash_large=hash_large,
-            on_batch=on_batch,
+    stored = state.parts(tree_key)
+    md5s: list[str] = [""] * len(listing)
+    unsure: list[tuple[int, int]] = []
+    stale: list[tuple[str, int, int, str]] = []
+    for (part, start, end), part_sig in zip(parts, sigs, strict=True):
+        row = stored.get(part)
+        if row is not None and row[0] == part_sig and len(row[1]) == 32 * (end - start):
+            joined = row[1]
+            md5s[start:end] = [joined[i : i + 32] for i in range(0, len(joined), 32)]
+            if held_by is None or row[2] != held_by:
+                unsure.append((start, end))
+        else:
+            stale.append((part, start, end, part_sig))
+            unsure.append((start, end))
+    if stale:
+        _hash_stale(
+            root, key, listing, state, stale, md5s, legacy=legacy, jobs=jobs, keep=keep,
+            hash_large=hash_large, on_batch=on_batch, whole=len(stale) == len(parts),
         )  # fmt: skip
-        record_hashed(state, key, todo, md5s, legacy=legacy)
-        found.update(zip((e.relpath for e in todo), md5s, strict=True))
-    entries = sorted(found.items())
+        current = {part for part, _, _ in parts}
+        state.record_parts(
+            tree_key,
+            ((part, part_sig, "".join(md5s[start:end])) for part, start, end, part_sig in stale),
+            drop=[part for part in stored if part not in current],
+        )
+    relpaths = [e[0] for e in listing]
+    entries = sorted(zip(relpaths, md5s, strict=True))
     manifest = dump_manifest(entries)
     oid = manifest_oid(manifest)
     size = sum(e.size for e in listing)
     state.record_tree(tree_key, sig, oid, size, len(entries))
-    return TreeHash(oid, size, len(entries), entries, manifest)
+    if held_by is None:
+        return TreeHash(oid, size, len(entries), entries, manifest)
+    doubt = [(relpaths[i], md5s[i]) for start, end in unsure for i in range(start, end)]
+    return TreeHash(oid, size, len(entries), entries, manifest, doubt)
+
+
+def _hash_stale(
+    root: str,
+    key: str,
+    listing: Sequence[FileEntry],
+    state: StateDB,
+    stale: list[tuple[str, int, int, str]],
+    md5s: list[str],
+    *,
+    legacy: bool,
+    jobs: int | None,
+    keep: KeepBytes | None,
+    hash_large: HashLarge | None,
+    on_batch: Callable[[int], None] | None,
+    whole: bool,
+) -> None:
+    """Fill `md5s` for the stale parts: from the state's file rows, else by hashing."""
+    index = {}
+    for _, start, end, _ in stale:
+        for i in range(start, end):
+            index[listing[i][0]] = i
+    entries = [listing[i] for i in index.values()]
+    folders = None if whole else {part[: part.rfind("#")] for part, _, _, _ in stale}
+    found, todo = known_md5s(state, key, entries, legacy=legacy, folders=folders)
+    if todo:
+        hashed = hash_files(
+            root, todo, legacy=legacy, jobs=jobs, keep=keep, hash_large=hash_large,
+            on_batch=on_batch,
+        )  # fmt: skip
+        record_hashed(state, key, todo, hashed, legacy=legacy)
+        found.update(zip((e.relpath for e in todo), hashed, strict=True))
+    for relpath, md5 in found.items():
+        md5s[index[relpath]] = md5

@@ -34,6 +34,15 @@ _IFREG = 0o100000
 _EXEC = st.S_IXUSR | st.S_IXGRP | st.S_IXOTH
 
 
+class Listing(list[FileEntry]):
+    """A walk's files, with `folders`: (relpath prefix, start, end) of each
+    folder's run of files (the walk lists a folder's files together)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folders: list[tuple[str, int, int]] = []
+
+
 def is_exec(mode: int) -> bool:
     return bool(mode & (st.S_IXUSR | st.S_IXGRP | st.S_IXOTH))
 
@@ -48,7 +57,7 @@ def walk_files(
     ignore_for: IgnoreFor | None = None,
     link_roots: tuple[str, ...] = (),
     temporary: bool = False,
-) -> list[FileEntry]:
+) -> Listing:
     """List every file under `root` (relpaths posix, unsorted).
 
     The temporary files a killed bale leaves (`fsutil.tmp_name`) are not data
@@ -63,7 +72,7 @@ def walk_files(
         UnsafePathError: a symlink points outside `link_roots`.
         TargetNotFoundError: a symlink points to nothing.
     """
-    files: list[FileEntry] = []
+    files = Listing()
     append = files.append
     new, cls = _new_entry, FileEntry
     stack = [""]
@@ -71,63 +80,76 @@ def walk_files(
         rel = stack.pop()
         prefix = rel + "/" if rel else ""
         ignored = ignore_for(rel) if ignore_for else None
-        with os.scandir(os.path.join(root, rel) if rel else root) as it:
-            for entry in it:
-                name = entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if name in SKIP_DIRS or (ignored and ignored(name, True)):
+        folder = os.path.join(root, rel) if rel else root
+        first = len(files)
+        # Listed through a descriptor, each stat looks up one name, not the path.
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(folder_fd) as it:
+                for entry in it:
+                    name = entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        if name in SKIP_DIRS or (ignored and ignored(name, True)):
+                            continue
+                        stack.append(prefix + name)
                         continue
-                    stack.append(prefix + name)
-                    continue
-                if name == ".dvcignore" or (ignored and ignored(name, False)):
-                    continue
-                if name[-4:] == ".tmp" and not temporary and is_temporary(name):
-                    continue
-                sres = entry.stat(follow_symlinks=False)
-                mode = sres.st_mode
-                if mode & _IFMT == _IFREG:  # the common case first: one stat, no more
-                    append(
-                        new(
-                            cls,
-                            (
+                    if name == ".dvcignore" or (ignored and ignored(name, False)):
+                        continue
+                    if name[-4:] == ".tmp" and not temporary and is_temporary(name):
+                        continue
+                    sres = entry.stat(follow_symlinks=False)
+                    mode = sres.st_mode
+                    if mode & _IFMT == _IFREG:  # the common case first: one stat, no more
+                        append(
+                            new(
+                                cls,
+                                (
+                                    prefix + name,
+                                    sres.st_ino,
+                                    sres.st_mtime_ns,
+                                    sres.st_size,
+                                    mode & _EXEC != 0,
+                                ),
+                            )
+                        )
+                        continue
+                    if st.S_ISLNK(mode):
+                        sres = _link_target(os.path.join(folder, name), link_roots)
+                        if sres is None:
+                            continue
+                    if st.S_ISREG(sres.st_mode):
+                        append(
+                            FileEntry(
                                 prefix + name,
                                 sres.st_ino,
                                 sres.st_mtime_ns,
                                 sres.st_size,
-                                mode & _EXEC != 0,
-                            ),
+                                is_exec(sres.st_mode),
+                            )
                         )
-                    )
-                    continue
-                if st.S_ISLNK(mode):
-                    target = os.path.realpath(entry.path)
-                    if not _inside(target, link_roots):
-                        raise UnsafePathError(
-                            f"'{entry.path}' is a symlink to '{target}', outside the "
-                            "repository; replace it with the file itself"
-                        )
-                    try:
-                        sres = os.stat(target)
-                    except FileNotFoundError as exc:
-                        raise TargetNotFoundError(
-                            target,
-                            f"'{entry.path}' is a symlink to it; remove the symlink or "
-                            "restore what it points to",
-                        ) from exc
-                    if st.S_ISDIR(sres.st_mode):
-                        continue
-                if not st.S_ISREG(sres.st_mode):
-                    continue
-                append(
-                    FileEntry(
-                        prefix + name,
-                        sres.st_ino,
-                        sres.st_mtime_ns,
-                        sres.st_size,
-                        is_exec(sres.st_mode),
-                    )
-                )
+        finally:
+            os.close(folder_fd)
+        if len(files) > first:
+            files.folders.append((prefix, first, len(files)))
     return files
+
+
+def _link_target(path: str, link_roots: tuple[str, ...]) -> os.stat_result | None:
+    """The stat of the file a symlink inside the repository leads to; None
+    for a folder (skipped, as DVC does)."""
+    target = os.path.realpath(path)
+    if not _inside(target, link_roots):
+        raise UnsafePathError(
+            f"'{path}' is a symlink to '{target}', outside the repository; "
+            "replace it with the file itself"
+        )
+    try:
+        sres = os.stat(target)
+    except FileNotFoundError as exc:
+        raise TargetNotFoundError(
+            target, f"'{path}' is a symlink to it; remove the symlink or restore what it points to"
+        ) from exc
+    return None if st.S_ISDIR(sres.st_mode) else sres
 
 
 def stat_file(path: str) -> FileEntry | None:
