@@ -7,7 +7,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bale.errors import DvcFileError
-from bale.formats.dvcfile import LEGACY_HASH, MD5, DvcFile, Out, dump_dvcfile, parse_dvcfile
+from bale.formats.dvcfile import (
+    LEGACY_HASH,
+    MD5,
+    DvcFile,
+    Out,
+    _apply_onto,
+    dump_dvcfile,
+    parse_dvcfile,
+)
 from bale.formats.yaml import load_yaml
 
 # Files as dvc 3.67.1 writes them (FORMATS.md §2, §3, §8, §9) and as dvc 2 wrote them.
@@ -90,6 +98,26 @@ def test_a_rewrite_onto_the_previous_text_keeps_its_comments():
     text = dump_dvcfile(new, previous=previous)
     assert text.startswith("# tracked by hand\n")
     assert parse_dvcfile(text, origin="x") == new
+
+
+@pytest.mark.parametrize("name", ["file", "folder", "executable", "dvc 2"])
+def test_a_rewrite_of_dvcs_plain_layout_is_what_ruamel_writes(name: str):
+    previous = DVC_WRITTEN[name]
+    old = parse_dvcfile(previous, origin="x.dvc")
+    changes = [
+        old.outs[0].with_hash("0" * 32, size=7, isexec=old.outs[0].isexec),  # same keys
+        old.outs[0]._replace(size=None),  # a key fewer
+        old.outs[0].with_hash("1" * 32 + ".dir", size=9, nfiles=2),  # maybe a key more
+    ]
+    for out in changes:
+        new = DvcFile(outs=(out,))
+        text = dump_dvcfile(new, previous=previous)
+        assert text == _apply_onto(previous, _ordered(new))
+        assert parse_dvcfile(text, origin="x") == new
+
+
+def _ordered(dvcfile: DvcFile) -> dict:
+    return load_yaml(dump_dvcfile(dvcfile))
 
 
 @pytest.mark.parametrize(

@@ -225,10 +225,21 @@ def dump_dvcfile(dvcfile: DvcFile, *, previous: str | None = None) -> str:
     ordered = {k: root[k] for k in _ROOT_ORDER if k in root and root[k] not in (None, [], {})}
     ordered.update((k, v) for k, v in root.items() if k not in _ROOT_ORDER)
     if previous is not None:
-        return _apply_onto(previous, ordered)
+        plain = _parse_simple(previous)
+        # DVC's own layout with the same keys in the same places: rewriting it
+        # onto the old text gives exactly a fresh dump, without ruamel's import.
+        if plain is None or _shape(plain) != _shape(ordered):
+            return _apply_onto(previous, ordered)
     from bale.formats.yaml import dump_yaml
 
     return dump_yaml(ordered)
+
+
+def _shape(root: dict[str, Any]) -> list[list[str]] | None:
+    """The keys of each output, when `outs` is the only key."""
+    if list(root) != ["outs"]:
+        return None
+    return [list(out) for out in root["outs"]]
 
 
 def _apply_onto(previous: str, new: dict[str, Any]) -> str:

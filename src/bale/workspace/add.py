@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob as globlib
 import os
-import shutil
 from typing import NamedTuple
 
 from bale.errors import (
@@ -20,7 +18,6 @@ from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.walk import FileEntry, stat_file
 from bale.workspace import gitignore
-from bale.workspace.checkout import place_output
 from bale.workspace.context import Workspace
 from bale.workspace.index import (
     DVCFILE_SUFFIX,
@@ -40,6 +37,8 @@ class Added(NamedTuple):
 def _expand(targets: list[str], use_glob: bool) -> list[str]:
     if not use_glob:
         return targets
+    import glob as globlib
+
     expanded: list[str] = []
     for target in targets:
         matches = sorted(globlib.glob(target, recursive=True))
@@ -104,6 +103,8 @@ def add(
         except BaleError:
             # Refused: take the copy back, so nothing is left half-done.
             if os.path.isdir(copied) and not os.path.islink(copied):
+                import shutil
+
                 shutil.rmtree(copied)
             else:
                 os.unlink(copied)
@@ -159,8 +160,10 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
                 f"'{target}' is already an output of {owner.dvcfile}; use bale commit"
             )
         plans.append((rel, owner))
-    if repo.git is not None:
-        in_git = repo.git.tracked([repo.abs(rel) for rel, _ in plans])
+    # An output its own .dvc file already tracks is git-ignored: not asked again.
+    new = [rel for rel, owner in plans if owner is None]
+    if repo.git is not None and new:
+        in_git = repo.git.tracked([repo.abs(rel) for rel in new])
         if in_git:
             raise GitTrackedError(repo.rel(sorted(in_git)[0]))
     # Walk every folder now: a symlink out of the repository in the last
@@ -200,6 +203,8 @@ def _add_one(
     else:
         dvcfile = DvcFile(outs=(out,))
     if not no_commit and not ws.linker.is_copy:
+        from bale.workspace.checkout import place_output
+
         place_output(ws, Tracked(dvcfile_rel, out, 0), relink=True)
     save_dvcfile(repo, dvcfile_rel, dvcfile)
     touched.append(repo.abs(dvcfile_rel))
@@ -284,6 +289,8 @@ def _copy_in(ws: Workspace, source: str, out: str) -> str:
         raise BaleError(f"'{out}' already exists; remove it or choose another -o path")
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = dest + ".bale-copying"
+    import shutil
+
     if os.path.isdir(source):
         shutil.copytree(source, tmp, symlinks=False)
     else:

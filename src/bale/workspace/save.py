@@ -9,7 +9,7 @@ from typing import NamedTuple
 from bale.errors import ObjectCorruptError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import dump_manifest, manifest_oid
-from bale.hashing.tree import TreeHash, hash_tree, record_hashed
+from bale.hashing.tree import TreeHash, hash_tree, record_hashed, sign_listing
 from bale.hashing.walk import FileEntry, stat_file
 from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
@@ -113,9 +113,12 @@ def save_path(
         present.add(oid)
         return oid
 
+    signed = sign_listing(listing)
+
     def hash_now(need_entries: bool) -> TreeHash:
         return hash_tree(
             path, rel, listing, ws.state, jobs=ws.jobs, need_entries=need_entries,
+            held_by=base.oid if base_held and base is not None else None, signed=signed,
             keep=keep if commit else None, hash_large=hash_large if commit else None,
             on_batch=ws.progress.advance,
         )  # fmt: skip
@@ -129,23 +132,22 @@ def save_path(
     assert tree.entries is not None and tree.manifest is not None
     entries, manifest, oid = tree.entries, tree.manifest, tree.oid
     if commit:
-        to_check = entries
-        if base_held and base is not None:
-            held = set(ws.manifest(base))
-            to_check = [item for item in entries if item not in held]
+        # Parts of the base the cache holds need no lookup.
+        to_check = tree.unsure if tree.unsure is not None else entries
         missing = [(relpath, md5) for relpath, md5 in to_check if md5 not in present]
-        if missing:
-            fixed = _store_missing(ws, rel, missing)
-            if fixed:
-                merged = dict(entries)
-                merged.update(fixed)
-                entries = sorted(merged.items())
-                manifest = dump_manifest(entries)
-                oid = manifest_oid(manifest)
+        fixed = _store_missing(ws, rel, missing) if missing else {}
+        if fixed:
+            merged = dict(entries)
+            merged.update(fixed)
+            entries = sorted(merged.items())
+            manifest = dump_manifest(entries)
+            oid = manifest_oid(manifest)
         if not store.exists(oid):
             store.add_bytes(oid, manifest)
         # The next add or status finds the folder whole without a lookup.
         ws.state.mark_complete(oid, store.stamp())
+        if not fixed:
+            ws.state.mark_parts_held(rel, oid)
     ws.progress.done()
     return Saved(oid, tree.size, len(entries), False)
 
