@@ -1,7 +1,8 @@
 """Placing cache objects in the workspace: reflink, hardlink, symlink or copy.
 
 Each placement goes to a temporary name beside the destination and is renamed
-over it, so a killed checkout leaves either the old file or the new one. A
+over it, so a killed checkout leaves either the old file or the new one (a
+folder made whole is filled under a temporary name and renamed once). A
 link type that fails once (another filesystem, no support) is not tried again
 in the same run: DVC's cost of trying a reflink for every file is avoided.
 """
@@ -65,16 +66,23 @@ class Linker:
         self.link_types = list(link_types)
         self._lock = threading.Lock()
 
-    def place(self, src: str, dest: str, *, isexec: bool = False) -> os.stat_result:
+    def place(
+        self, src: str, dest: str, *, isexec: bool = False, fresh: bool = False
+    ) -> os.stat_result:
         """Put the object `src` at `dest` (replacing it); return dest's stat.
 
-        Safe to call from many threads: when one finds a link type unsupported,
-        the others that tried it at the same time fall back too.
+        With `fresh`, `dest` does not exist and lies in a folder nobody sees
+        until the caller renames it into place: it is made directly, without
+        a temporary name (one rename fewer per file). Safe to call from many
+        threads: when one finds a link type unsupported, the others that
+        tried it at the same time fall back too.
         """
         for link_type in list(self.link_types):
-            tmp = tmp_name(dest)
+            tmp = dest if fresh else tmp_name(dest)
             try:
                 sres = _MAKERS[link_type](src, tmp, 0o777 if isexec else 0o666)
+                if fresh:
+                    return sres
                 os.replace(tmp, dest)
                 if link_type == "hardlink":
                     # rename() of two links to one inode does nothing and

@@ -6,7 +6,7 @@ import os
 import shutil
 
 from bale.errors import CheckoutError, ObjectMissingError
-from bale.fsutil import is_temporary, remove_file
+from bale.fsutil import is_temporary, remove_file, tmp_name
 from bale.hashing.tree import known_md5s
 from bale.hashing.walk import FileEntry
 from bale.parallel import map_batched
@@ -95,14 +95,17 @@ def place_output(
     missing = [m for _, m in to_place if m not in present]
     if missing:
         raise ObjectMissingError(missing[0], rel)
-    if not existed:
-        os.makedirs(path, exist_ok=True)  # an empty folder is an output too
+    # A folder not there yet is filled under a temporary name and renamed
+    # into place once: no temporary name and rename per file, and a killed
+    # checkout leaves no half folder (the next one removes what it left).
+    fresh = not existed
+    root = _staging_folder(path) if fresh else path
     for p in extra + leftovers:
-        remove_file(os.path.join(path, p))
+        remove_file(os.path.join(root, p))
     ws.progress.start(f"Checkout {rel}", len(to_place))
     made: set[str] = set()
     for p, _ in to_place:
-        parent = os.path.dirname(os.path.join(path, p))
+        parent = os.path.dirname(os.path.join(root, p))
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
@@ -112,9 +115,9 @@ def place_output(
     def run(batch):
         rows = []
         for p, m in batch:
-            src, dest = store.path(m, legacy=out.legacy), os.path.join(path, p)
+            src, dest = store.path(m, legacy=out.legacy), os.path.join(root, p)
             try:
-                sres = linker.place(src, dest)
+                sres = linker.place(src, dest, fresh=fresh)
             except IsADirectoryError:
                 # A folder where the file goes: its files were checked (and
                 # removed) above with the others; what is left is folders.
@@ -123,7 +126,14 @@ def place_output(
             rows.append((f"{rel}/{p}", _entry(p, sres), m))
         return rows
 
-    rows = map_batched(run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance)
+    try:
+        rows = map_batched(run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance)
+        if fresh:
+            os.rename(root, path)
+    except BaseException:
+        if fresh:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
     ws.state.record_files(
         (key, e, None, m) if out.legacy else (key, e, m, None) for key, e, m in rows
     )
@@ -131,6 +141,24 @@ def place_output(
     if existed and not to_place and not extra and not leftovers:
         return None
     return "modified" if existed else "added"
+
+
+def _staging_folder(path: str) -> str:
+    """A new empty folder beside `path` to fill before renaming it to `path`;
+    the ones a killed checkout left there are removed first."""
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    with os.scandir(parent) as it:
+        for entry in it:
+            if (
+                entry.name.startswith(name + ".")
+                and is_temporary(entry.name)
+                and entry.is_dir(follow_symlinks=False)
+            ):
+                shutil.rmtree(entry.path)
+    staging = tmp_name(path)
+    os.makedirs(staging)
+    return staging
 
 
 def _remove_empty_folders(path: str, rel: str) -> None:
