@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from bale.errors import ObjectCorruptError
 from bale.fsutil import remove_file, tmp_name
-from bale.hashing.md5 import CHUNK, d2u_bytes_update
+from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
 
 OBJECT_MODE = 0o444  # DVC's CACHE_MODE; a 0444 object is trusted without re-hashing
@@ -92,6 +92,21 @@ class ObjectStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+
+    def move_in(self, tmp: str, expected: str, *, legacy: bool = False) -> None:
+        """Rename the file `tmp` (in this cache's filesystem, the caller's to
+        lose) into the cache as `expected`, once it hashes to that.
+
+        Raises:
+            ObjectCorruptError: the content does not hash to `expected`;
+                `tmp` is left for the caller to remove.
+        """
+        actual = file_md5(tmp, legacy=legacy)
+        if actual != expected:
+            raise ObjectCorruptError(expected, actual, tmp)
+        dest = self.path(expected, legacy=legacy)
+        self._dir_for(dest)
+        self._finish(tmp, dest)
 
     def add_file(self, src: str, *, legacy: bool = False, expected: str | None = None) -> str:
         """Copy `src` in, hashing what is written; return its oid.

@@ -356,8 +356,11 @@ def push(
     return upload(backend, sources, jobs=jobs, progress=progress)
 
 
-def _store_verified(cache: ObjectStore, backend: Backend, src: str, oid: str, legacy: bool) -> None:
-    """Put `src` into the cache as `oid` only if it hashes to `oid`."""
+def _store_verified(
+    cache: ObjectStore, backend: Backend, src: str, oid: str, legacy: bool, *, own: bool = False
+) -> None:
+    """Put `src` into the cache as `oid` only if it hashes to `oid`; a file
+    the caller `own`s (a download in the cache folder) is renamed, not copied."""
     if oid.endswith(DIR_SUFFIX):
         # Manifests are small and hashed as written (no dos2unix, even legacy).
         with open(src, "rb") as fobj:
@@ -368,7 +371,10 @@ def _store_verified(cache: ObjectStore, backend: Backend, src: str, oid: str, le
         cache.add_bytes(oid, data, legacy=legacy)
         return
     try:
-        cache.add_file(src, legacy=legacy, expected=oid)
+        if own:
+            cache.move_in(src, oid, legacy=legacy)
+        else:
+            cache.add_file(src, legacy=legacy, expected=oid)
     except ObjectCorruptError as err:
         raise RemoteObjectCorruptError(backend.url, oid, err.actual) from err
 
@@ -433,7 +439,7 @@ def fetch(
                 if err.filename == tmp:
                     raise
                 raise RemoteObjectMissingError(backend.url, oid) from err
-            _store_verified(cache, backend, tmp, oid, legacy)
+            _store_verified(cache, backend, tmp, oid, legacy, own=True)
         finally:
             remove_file(tmp)
 
