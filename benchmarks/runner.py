@@ -79,10 +79,14 @@ class Tool:
 # process is needed because Linux carries a process's peak RSS across fork and
 # exec: a command forked straight from this (large) Python process would report
 # at least this process's size. Started with -I -S, the wrapper is about 8 MB,
-# which is the floor of every peak figure; timing starts after its own start-up.
+# which is the floor of every peak figure; timing starts after its own start-up
+# and a sync: what the preparation wrote or deleted is on disk first, so no
+# command pays for the one before it (on a disk mounted with online discard,
+# the deletes of 20,000 files can stall the next thousands of file creations).
 _WRAPPER = """
 import os, sys, time
 report, argv = sys.argv[1], sys.argv[2:]
+os.sync()
 start = time.perf_counter()
 pid = os.posix_spawnp(argv[0], argv, os.environ)
 _, status, usage = os.wait4(pid, 0)

@@ -31,6 +31,8 @@ class FileEntry(NamedTuple):
 _new_entry = tuple.__new__
 _IFMT = 0o170000
 _IFREG = 0o100000
+_IFDIR = 0o040000
+_IFLNK = 0o120000
 _EXEC = st.S_IXUSR | st.S_IXGRP | st.S_IXOTH
 
 
@@ -88,18 +90,19 @@ def walk_files(
             with os.scandir(folder_fd) as it:
                 for entry in it:
                     name = entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        if name in SKIP_DIRS or (ignored and ignored(name, True)):
-                            continue
-                        stack.append(prefix + name)
+                    # One lstat per entry tells folders, files and links apart.
+                    sres = entry.stat(follow_symlinks=False)
+                    mode = sres.st_mode
+                    kind = mode & _IFMT
+                    if kind == _IFDIR:
+                        if name not in SKIP_DIRS and not (ignored and ignored(name, True)):
+                            stack.append(prefix + name)
                         continue
                     if name == ".dvcignore" or (ignored and ignored(name, False)):
                         continue
                     if name[-4:] == ".tmp" and not temporary and is_temporary(name):
                         continue
-                    sres = entry.stat(follow_symlinks=False)
-                    mode = sres.st_mode
-                    if mode & _IFMT == _IFREG:  # the common case first: one stat, no more
+                    if kind == _IFREG:  # the common case first: one stat, no more
                         append(
                             new(
                                 cls,
@@ -113,20 +116,18 @@ def walk_files(
                             )
                         )
                         continue
-                    if st.S_ISLNK(mode):
+                    if kind == _IFLNK:
                         sres = _link_target(os.path.join(folder, name), link_roots)
-                        if sres is None:
-                            continue
-                    if st.S_ISREG(sres.st_mode):
-                        append(
-                            FileEntry(
-                                prefix + name,
-                                sres.st_ino,
-                                sres.st_mtime_ns,
-                                sres.st_size,
-                                is_exec(sres.st_mode),
+                        if sres is not None and st.S_ISREG(sres.st_mode):
+                            append(
+                                FileEntry(
+                                    prefix + name,
+                                    sres.st_ino,
+                                    sres.st_mtime_ns,
+                                    sres.st_size,
+                                    is_exec(sres.st_mode),
+                                )
                             )
-                        )
         finally:
             os.close(folder_fd)
         if len(files) > first:
