@@ -46,6 +46,9 @@ class Dataset:
         """The (path, size) of every file, in creation order."""
         return _SHAPES[self.shape](self)
 
+    def total_bytes(self) -> int:
+        return sum(size for _, size in self.layout())
+
     def describe(self) -> str:
         """A one-line human description: file count and total size."""
         files = self.layout()

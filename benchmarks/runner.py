@@ -145,6 +145,43 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
+class _Trash:
+    """Where removed trees wait while commands are timed.
+
+    Deleting tens of thousands of files makes the next thousands of file
+    creations wait on this machine's disk (mounted with online discard), for
+    minutes and unevenly: a step timed after a deletion would pay for it. So
+    trees are renamed aside and deleted after the run, or between datasets when
+    free space runs short.
+    """
+
+    root: Path | None = None
+    count = 0
+
+
+def set_aside(path: Path) -> None:
+    """Remove `path` from where it was now; delete it later (`empty_trash`)."""
+    if not os.path.lexists(path):
+        return
+    if _Trash.root is None:
+        remove_tree(path)
+        return
+    _Trash.root.mkdir(parents=True, exist_ok=True)
+    _Trash.count += 1
+    os.rename(path, _Trash.root / str(_Trash.count))
+
+
+def empty_trash(*, unless_free_gb: float = 0.0) -> None:
+    """Delete what was set aside (unless `unless_free_gb` of space is still free)."""
+    root = _Trash.root
+    if root is None or not root.exists():
+        return
+    if unless_free_gb and shutil.disk_usage(root).free > unless_free_gb * 1e9:
+        return
+    remove_tree(root)
+    os.sync()
+
+
 def remove_tree(path: Path) -> None:
     """Delete `path` entirely, read-only cache files and folders included."""
     if not os.path.lexists(path):
@@ -266,7 +303,7 @@ class Lane:
 
     def setup(self) -> None:
         """A new git repo, the tool's `init`, analytics off for dvc, and a copy of the data."""
-        remove_tree(self.root)
+        set_aside(self.root)
         self.repo.mkdir(parents=True)
         self.git("init", "-q", "-b", "main")
         self.must("init")
@@ -335,12 +372,12 @@ def _change_one_file(lane: Lane, ctx: RunContext) -> None:
 
 
 def _remove_data(lane: Lane, ctx: RunContext) -> None:
-    remove_tree(lane.data)
+    set_aside(lane.data)
 
 
 def _remove_data_and_cache(lane: Lane, ctx: RunContext) -> None:
-    remove_tree(lane.data)
-    remove_tree(lane.repo / ".dvc" / "cache")
+    set_aside(lane.data)
+    set_aside(lane.repo / ".dvc" / "cache")
 
 
 def _commit(lane: Lane, ctx: RunContext) -> None:
@@ -348,7 +385,7 @@ def _commit(lane: Lane, ctx: RunContext) -> None:
 
 
 def _add_folder_remote(lane: Lane, ctx: RunContext) -> None:
-    remove_tree(lane.root / "remote")
+    set_aside(lane.root / "remote")
     lane.must("remote", "add", "-d", "folder", str(lane.root / "remote"))
 
 
@@ -465,7 +502,7 @@ def run_bound(name: str, ctx: RunContext) -> Timed:
         "md5sum-parallel": f"{find} -P {cpus} -n {per_batch} md5sum > /dev/null",
     }
     out = ctx.scratch / "bound-copy"
-    remove_tree(out)
+    set_aside(out)
     if name in shell:
         argv = ["bash", "-c", "set -o pipefail; " + shell[name]]
     elif name == "cp":
@@ -577,8 +614,8 @@ def benchmark_dataset(
         if s3 is not None:
             s3.empty()
         for tool in tools:
-            remove_tree(workdir / "runs" / tool.name)
-        remove_tree(scratch)
+            set_aside(workdir / "runs" / tool.name)
+        set_aside(scratch)
 
 
 def _open_lane(
@@ -768,8 +805,12 @@ def run(
         log(f"{tool.name} {version}" + (f"; not offered: {', '.join(missing)}" if missing else ""))
     results.meta["runs_per_op"] = {step.op: reps * step.inner for step, _ in steps_to_run(only)}
     wants_s3 = any(step.s3 and timed for step, timed in steps_to_run(only))
+    _Trash.root = workdir / "trash"
+    empty_trash()
     with s3_server(workdir, wants_s3) as (s3, s3_reason):
         for dataset, source in datasets:
+            # Each repetition leaves about ten copies of the data per tool.
+            empty_trash(unless_free_gb=25 * dataset.total_bytes() / 1e9)
             log(f"{dataset.name}: {dataset.describe()}")
             benchmark_dataset(
                 dataset,
@@ -788,6 +829,7 @@ def run(
             )
             save()
     shutil.rmtree(workdir / "runs", ignore_errors=True)
+    empty_trash()
 
 
 def machine_info(path: Path) -> dict:
