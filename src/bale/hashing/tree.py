@@ -76,7 +76,10 @@ def hash_files(
         return out
 
     batch = 1 if entries and sum(e.size for e in entries[:64]) > 64 * SMALL // 4 else 32
-    return map_batched(run, entries, jobs=jobs, batch=batch, on_batch=on_batch)
+    return map_batched(
+        run, entries, jobs=jobs, batch=batch, on_batch=on_batch,
+        read_ahead=lambda entry: os.path.join(root, entry.relpath) if entry.relpath else root,
+    )  # fmt: skip
 
 
 PART = 256  # files per part at most: one changed file re-reads only its part

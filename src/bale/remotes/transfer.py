@@ -45,6 +45,7 @@ from bale.fsutil import remove_file, tmp_name
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
 from bale.odb.store import ObjectStore
+from bale.parallel import READ_AHEAD_MIN, ReadAhead
 from bale.progress import NO_PROGRESS, Progress
 from bale.remotes.base import Backend
 
@@ -100,11 +101,13 @@ def _run(
     *,
     jobs: int,
     on_result: Callable[[T, object, BaseException | None], None],
+    read_ahead: Callable[[T], str | None] | None = None,
 ) -> None:
     """`work(item, stop)` on `jobs` threads; `on_result` is called under a lock.
 
     A PER_OBJECT error goes to `on_result`; any other error stops the workers
-    (in-flight items finish) and is raised here once they have.
+    (in-flight items finish) and is raised here once they have. `read_ahead`
+    names the local file `work` reads for an item, if any (`ReadAhead`).
     """
     if not items:
         return
@@ -144,17 +147,21 @@ def _run(
         threading.Thread(target=worker, name="bale-transfer", daemon=True)
         for _ in range(max(1, min(jobs, len(items))))
     ]
-    for thread in threads:
-        thread.start()
-    try:
+    paths = None
+    if read_ahead is not None and len(items) >= READ_AHEAD_MIN:
+        paths = map(read_ahead, items)
+    with ReadAhead(paths):
         for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
-    except BaseException:  # Ctrl-C: let in-flight transfers end, start no more
-        stop.set()
-        for thread in threads:
-            thread.join()
-        raise
+            thread.start()
+        try:
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+        except BaseException:  # Ctrl-C: let in-flight transfers end, start no more
+            stop.set()
+            for thread in threads:
+                thread.join()
+            raise
     if fatal:
         raise fatal[0]
 
@@ -267,6 +274,7 @@ def _transfer(
     desc: str,
     jobs: int,
     progress: Progress,
+    read_ahead: Callable[[T], str | None] | None = None,
 ) -> TransferResult:
     """Run `work` over `todo`, recording each object as transferred or failed."""
 
@@ -279,7 +287,7 @@ def _transfer(
 
     progress.start(desc, len(todo))
     try:
-        _run(todo, work, jobs=jobs, on_result=done)
+        _run(todo, work, jobs=jobs, on_result=done, read_ahead=read_ahead)
     finally:
         progress.done()
     return result
@@ -333,8 +341,9 @@ def upload(
             raise
 
     return _transfer(
-        todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs, progress=progress
-    )
+        todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs,
+        progress=progress, read_ahead=lambda oid: by_oid[oid][0],
+    )  # fmt: skip
 
 
 def push(
@@ -455,6 +464,7 @@ def fetch(
         desc="Downloading",
         jobs=jobs,
         progress=progress,
+        read_ahead=lambda item: backend.local_path(oid_relpath(item[0], legacy=item[1])),
     )
 
 

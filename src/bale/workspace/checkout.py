@@ -127,7 +127,10 @@ def place_output(
         return rows
 
     try:
-        rows = map_batched(run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance)
+        rows = map_batched(
+            run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance,
+            read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
+        )  # fmt: skip
         if fresh:
             os.rename(root, path)
     except BaseException:
