@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from bale.errors import BaleError, ObjectMissingError
 from bale.repo.remote_config import remote_spec
-from bale.workspace.context import Workspace
+from bale.workspace.context import Presence, Workspace
 from bale.workspace.used import UsedOut, objects_of, used_outs
 
 Obj = tuple[str, bool]  # (oid, legacy)
@@ -160,7 +160,6 @@ def _push_to(
     result: SyncResult,
 ) -> None:
     from bale.remotes import transfer
-    from bale.workspace.context import Presence
 
     missing_dirs = [
         u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
@@ -201,7 +200,6 @@ def _fetch_from(
     result: SyncResult,
 ) -> None:
     from bale.remotes import transfer
-    from bale.workspace.context import Presence
 
     _spec, backend = open_backend(ws, remote)
     try:
