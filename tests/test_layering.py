@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"repo", "remotes"},
     {"odb"},
     {"hashing"},
-    {"formats", "errors", "fsutil", "progress", "parallel", "__init__"},
+    {"formats", "errors", "fsutil", "progress", "parallel", "forks", "__init__"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

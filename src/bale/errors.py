@@ -11,6 +11,19 @@ from __future__ import annotations
 class BaleError(Exception):
     """A failure caused by input or state, told to the user in one line."""
 
+    def __reduce__(self) -> tuple:
+        # Pickled as its message and fields, not by calling __init__ again
+        # (whose arguments differ per class): errors cross from forked
+        # workers (`bale.forks`) intact.
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[BaleError], args: tuple, fields: dict) -> BaleError:
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(fields)
+    return err
+
 
 class UsageError(BaleError):
     """The command line itself is wrong (exit status 2)."""

@@ -20,6 +20,7 @@ def default_jobs() -> int:
 
 
 READ_AHEAD_MIN = 256  # fewer files than this are not worth a thread
+FORK_MIN = 256  # nor worth a process
 READ_AHEAD_BYTES = 1 << 16
 WINDOW = 256  # files read ahead at a time, after probing a few of them
 PROBES = 4
@@ -103,6 +104,7 @@ def map_batched(
     batch: int = 64,
     on_batch: Callable[[int], None] | None = None,
     read_ahead: Callable[[T], str] | None = None,
+    forked: bool = False,
 ) -> list[R]:
     """`fn` over slices of `items` in parallel; results in input order.
 
@@ -110,11 +112,18 @@ def map_batched(
     per thread): items come grouped by folder, so threads mostly work in
     different folders and do not contend for the same directory's lock.
     With `read_ahead` (the path `fn` reads for an item), a `ReadAhead` runs
-    over the items in the order the threads reach them.
+    over the items in the order the threads reach them. `forked`: `fn`'s only
+    effects besides its result are on the filesystem, so many items may go to
+    forked processes instead of threads (`bale.forks`).
     """
     if not items:
         return []
     jobs = jobs or default_jobs()
+    if forked and jobs > 1 and len(items) >= FORK_MIN:
+        from bale import forks
+
+        if forks.usable():
+            return _map_forked(fn, items, jobs, batch, on_batch, read_ahead)
     size = len(items) if jobs <= 1 else max(batch, -(-len(items) // (jobs * 4)))
     slices = [items[i : i + size] for i in range(0, len(items), size)]
     paths = None
@@ -135,6 +144,49 @@ def map_batched(
                 if on_batch:
                     on_batch(len(chunk))
         return results
+
+
+def _map_forked(
+    fn: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    jobs: int,
+    batch: int,
+    on_batch: Callable[[int], None] | None,
+    read_ahead: Callable[[T], str] | None,
+) -> list[R]:
+    # Workers take slices as they finish them: many slices even out their
+    # loads and let progress move, each is still a run of neighbouring files.
+    size = max(batch, -(-len(items) // (jobs * 16)))
+    slices = [items[i : i + size] for i in range(0, len(items), size)]
+    results: list[list[R]] = [[] for _ in slices]
+
+    def on_slice(index: int, part: list[R]) -> None:
+        results[index] = part
+        if on_batch:
+            on_batch(len(slices[index]))
+
+    run_forked(fn, slices, jobs=jobs, on_slice=on_slice, read_ahead=read_ahead)
+    return [r for part in results for r in part]
+
+
+def run_forked(
+    fn: Callable[[Sequence[T]], R],
+    slices: Sequence[Sequence[T]],
+    *,
+    jobs: int,
+    on_slice: Callable[[int, R], None],
+    read_ahead: Callable[[T], str | None] | None = None,
+) -> None:
+    """`fn(slice)` in forked workers (`bale.forks.Workers`: check
+    `forks.usable()` first); `on_slice(index, result)` here as each arrives."""
+    from bale.forks import Workers
+
+    paths = None
+    if read_ahead is not None:
+        paths = map(read_ahead, _interleaved(list(slices), jobs))
+    # Forked before the read-ahead thread starts: a fork copies one thread.
+    with Workers(fn, slices, jobs) as workers, ReadAhead(paths):
+        workers.collect(on_slice)
 
 
 def _interleaved(slices: list[Sequence[T]], jobs: int) -> Iterator[T]:

@@ -196,6 +196,7 @@ class Flaky:
         self.url, self.default_jobs = inner.url, 2
         self.list_cost, self.page_size = inner.list_cost, inner.page_size
         self.name_cost = inner.name_cost
+        self.local = False  # it counts attempts in memory: no forked workers
         self.attempts: dict[str, int] = {}
         self.lock = threading.Lock()
 

@@ -57,7 +57,11 @@ def hash_files(
     hash_large: HashLarge | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> list[str]:
-    """md5 of each entry's file (relpaths under `root`), in parallel, in order."""
+    """md5 of each entry's file (relpaths under `root`), in parallel, in order.
+
+    `keep` and `hash_large` may run in forked processes (`bale.forks`): what
+    they do must show on the filesystem, not only in this process's memory.
+    """
 
     def run(batch: Sequence[FileEntry]) -> list[str]:
         out = []
@@ -77,7 +81,7 @@ def hash_files(
 
     batch = 1 if entries and sum(e.size for e in entries[:64]) > 64 * SMALL // 4 else 32
     return map_batched(
-        run, entries, jobs=jobs, batch=batch, on_batch=on_batch,
+        run, entries, jobs=jobs, batch=batch, on_batch=on_batch, forked=True,
         read_ahead=lambda entry: os.path.join(root, entry.relpath) if entry.relpath else root,
     )  # fmt: skip
 

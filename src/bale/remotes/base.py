@@ -32,6 +32,8 @@ class Backend(Protocol):
     Listing a folder costs `list_cost` per page of `page_size` names plus
     `name_cost` per name, counted in single-object existence checks; the engine
     uses these to choose between listing a prefix and asking object by object.
+    `local`: the objects are files of this machine, reached without a client,
+    so transfers may run in forked processes (`bale.forks`).
 
     Every method raises a `RemoteAccessError` subclass on failure; an answer the
     backend could not get is an error, never "absent".
@@ -42,6 +44,7 @@ class Backend(Protocol):
     list_cost: float
     name_cost: float
     page_size: int
+    local: bool
 
     def exists_many(self, relpaths: Sequence[str]) -> set[str]:
         """The subset of `relpaths` present on the remote."""

@@ -49,6 +49,7 @@ class FsspecBackend:
     """Objects under `url` on an fsspec filesystem."""
 
     list_cost = 1.0
+    local = False
     name_cost = 0.05
     page_size = 1000
 

@@ -20,6 +20,7 @@ class LocalBackend:
     list_cost = 1.0  # opening a folder to scan costs about one stat
     name_cost = 0.1  # each scanned name costs far less than a stat
     page_size = 1000
+    local = True
 
     def __init__(self, root: str, options: Mapping[str, object] | None = None) -> None:
         self.url = root

@@ -79,6 +79,7 @@ class S3Backend:
     # Measured on moto: an empty LIST costs about one HEAD (2.4 ms against 2.2),
     # a full page of 1,000 keys about 57 HEADs (125 ms).
     list_cost = 1.0
+    local = False
     name_cost = 0.05
     page_size = 1000
 

@@ -59,6 +59,7 @@ class SSHBackend:
     """Objects under a folder on an SFTP server."""
 
     list_cost = 1.0  # one READDIR round trip per ~100 names, like one STAT
+    local = False
     name_cost = 0.01
     page_size = 100
 

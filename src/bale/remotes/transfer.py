@@ -45,7 +45,7 @@ from bale.fsutil import remove_file, tmp_name
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
 from bale.odb.store import ObjectStore
-from bale.parallel import READ_AHEAD_MIN, ReadAhead
+from bale.parallel import FORK_MIN, READ_AHEAD_MIN, ReadAhead, run_forked
 from bale.progress import NO_PROGRESS, Progress
 from bale.remotes.base import Backend
 
@@ -102,21 +102,30 @@ def _run(
     jobs: int,
     on_result: Callable[[T, object, BaseException | None], None],
     read_ahead: Callable[[T], str | None] | None = None,
+    forked: bool = False,
 ) -> None:
     """`work(item, stop)` on `jobs` threads; `on_result` is called under a lock.
 
     A PER_OBJECT error goes to `on_result`; any other error stops the workers
     (in-flight items finish) and is raised here once they have. `read_ahead`
     names the local file `work` reads for an item, if any (`ReadAhead`).
+    `forked`: `work` only reads and writes local files, so many items may go
+    to forked processes instead (`bale.forks`).
     """
     if not items:
         return
-    lock = threading.Lock()
-    stop = threading.Event()
     # Workers take runs of neighbouring items (sorted oids share a prefix
     # folder), so two threads seldom write into one folder at a time; runs
     # stay short enough that the last ones do not leave threads idle long.
     run = max(1, min(64, len(items) // (jobs * 8)))
+    if forked and jobs > 1 and len(items) >= FORK_MIN:
+        from bale import forks
+
+        if forks.usable():
+            _run_forked(items, work, jobs, on_result, read_ahead, run)
+            return
+    lock = threading.Lock()
+    stop = threading.Event()
     chunks = iter(range(0, len(items), run))
     fatal: list[BaseException] = []
 
@@ -164,6 +173,38 @@ def _run(
             raise
     if fatal:
         raise fatal[0]
+
+
+def _run_forked(
+    items: Sequence[T],
+    work: Callable[[T, threading.Event], object],
+    jobs: int,
+    on_result: Callable[[T, object, BaseException | None], None],
+    read_ahead: Callable[[T], str | None] | None,
+    run: int,
+) -> None:
+    """`_run` in forked workers: each sends its slice's outcomes back."""
+    from bale.forks import MAX_SLICES
+
+    stop = threading.Event()  # a worker's own: retries in it end with it
+
+    def outcomes(chunk: Sequence[T]) -> list[tuple[object, BaseException | None]]:
+        out: list[tuple[object, BaseException | None]] = []
+        for item in chunk:
+            try:
+                out.append((work(item, stop), None))
+            except PER_OBJECT as err:
+                out.append((None, err))
+        return out
+
+    size = max(run, -(-len(items) // MAX_SLICES))
+    slices = [items[i : i + size] for i in range(0, len(items), size)]
+
+    def on_slice(index: int, outs: list[tuple[object, BaseException | None]]) -> None:
+        for item, (value, err) in zip(slices[index], outs, strict=True):
+            on_result(item, value, err)
+
+    run_forked(outcomes, slices, jobs=jobs, on_slice=on_slice, read_ahead=read_ahead)
 
 
 def _unique(oids: Iterable[Item]) -> list[Item]:
@@ -275,6 +316,7 @@ def _transfer(
     jobs: int,
     progress: Progress,
     read_ahead: Callable[[T], str | None] | None = None,
+    forked: bool = False,
 ) -> TransferResult:
     """Run `work` over `todo`, recording each object as transferred or failed."""
 
@@ -287,7 +329,7 @@ def _transfer(
 
     progress.start(desc, len(todo))
     try:
-        _run(todo, work, jobs=jobs, on_result=done, read_ahead=read_ahead)
+        _run(todo, work, jobs=jobs, on_result=done, read_ahead=read_ahead, forked=forked)
     finally:
         progress.done()
     return result
@@ -342,7 +384,7 @@ def upload(
 
     return _transfer(
         todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs,
-        progress=progress, read_ahead=lambda oid: by_oid[oid][0],
+        progress=progress, read_ahead=lambda oid: by_oid[oid][0], forked=backend.local,
     )  # fmt: skip
 
 
@@ -465,6 +507,7 @@ def fetch(
         jobs=jobs,
         progress=progress,
         read_ahead=lambda item: backend.local_path(oid_relpath(item[0], legacy=item[1])),
+        forked=backend.local,
     )
 
 

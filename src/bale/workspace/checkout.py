@@ -128,7 +128,7 @@ def place_output(
 
     try:
         rows = map_batched(
-            run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance,
+            run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance, forked=True,
             read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
         )  # fmt: skip
         if fresh:

@@ -168,7 +168,7 @@ def _store_missing(ws: Workspace, rel: str, missing: list[tuple[str, str]]) -> d
         return out
 
     moved = {}
-    for relpath, old, new in map_batched(run, missing, jobs=ws.jobs):
+    for relpath, old, new in map_batched(run, missing, jobs=ws.jobs, forked=True):
         if old != new:
             moved[relpath] = new
     if moved:

@@ -365,7 +365,8 @@ def fsck(
     def run(batch):
         return [(oid, ws.store.verify(oid, legacy=legacy)) for oid, legacy in batch]
 
-    return [(oid, actual) for oid, actual in map_batched(run, objs, jobs=ws.jobs) if oid != actual]
+    checked = map_batched(run, objs, jobs=ws.jobs, forked=True)
+    return [(oid, actual) for oid, actual in checked if oid != actual]
 
 
 def relpath(ws: Workspace, rel: str) -> str:
