@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     from bale.errors import BaleError, UsageError
 
+    # A command holds a tuple per file (hundreds of thousands at once); at the
+    # default threshold (700 new objects) the collector rescans them again and
+    # again: 8% of `status` on 100,000 files. bale makes few reference cycles.
+    gc.set_threshold(50_000, 20, 100)
     try:
         return args.func(args) or 0
     except UsageError as exc:
