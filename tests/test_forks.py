@@ -22,7 +22,7 @@ import pytest
 
 from bale import forks
 from bale.errors import ObjectMissingError
-from bale.parallel import FORK_MIN, map_batched
+from bale.parallel import FORK_MIN, default_jobs, map_batched
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
 
@@ -115,6 +115,52 @@ def _killed() -> None:
     with pytest.raises(forks.WorkerDied, match="SIGKILL"):
         map_batched(work, list(range(FORK_MIN * 2)), jobs=2, forked=True)
     assert _no_children_left()
+
+
+def _walk(tmp_path: Path) -> None:
+    """A large walk goes on in workers and lists what one process lists, in
+    the same order, signed the same; an error in a worker's folder arrives."""
+    from bale.errors import UnsafePathError
+    from bale.hashing.tree import part_signatures
+    from bale.hashing.walk import FORK_AFTER, walk_files
+
+    root = tmp_path / "data"
+    for i in range(40):
+        folder = root / f"d{i:02d}" / ("deep" if i % 3 else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        for j in range(FORK_AFTER // 20):
+            (folder / f"f{j}.txt").write_bytes(b"%d %d\n" % (i, j))
+    (root / "d07" / "inside.lnk").symlink_to(root / "d00" / "f1.txt")
+    (root / "top.txt").write_bytes(b"top\n")
+    signers = tmp_path / "signers"
+    signers.mkdir()
+
+    def sign(listing):
+        (signers / str(os.getpid())).touch()
+        time.sleep(0.01)  # long enough for both workers to take slices
+        return part_signatures(listing)
+
+    def ignore_for(rel: str):
+        return (lambda name, is_dir: name == "f3.txt") if rel.startswith("d1") else None
+
+    walk = {"ignore_for": ignore_for, "link_roots": (str(tmp_path),)}
+    one = walk_files(str(root), **walk)
+    forked = walk_files(str(root), sign=sign, **walk)
+    assert list(forked) == list(one) and forked.folders == one.folders
+    assert forked.sigs == part_signatures(one)
+    relpaths = {e.relpath for e in forked}
+    assert "d07/inside.lnk" in relpaths and "d12/f3.txt" not in relpaths
+    assert "d10/deep/f3.txt" not in relpaths and "d20/deep/f3.txt" in relpaths
+    workers = {int(p.name) for p in signers.iterdir()} - {os.getpid()}
+    assert len(workers) == min(2, default_jobs())
+    (root / "d33" / "out.lnk").symlink_to("/")
+    with pytest.raises(UnsafePathError):
+        walk_files(str(root), sign=part_signatures, **walk)
+    assert _no_children_left()
+
+
+def test_a_large_walk_goes_on_in_workers_and_lists_the_same(tmp_path: Path):
+    _isolated(_walk, tmp_path)
 
 
 def test_results_come_back_in_order_from_other_processes():
