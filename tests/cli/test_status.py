@@ -91,3 +91,14 @@ def test_touched_but_unchanged_files_are_clean(tracked: Path, bale):
         path.write_bytes(data)  # a new inode and mtime, the same bytes
     os.utime(tracked / "data" / "b.txt", ns=(1, 1))
     assert status_json(bale, tracked) == {}
+
+
+def test_edits_after_add_are_told_and_undoing_them_is_clean(tracked: Path, bale):
+    bale("add", "data", cwd=tracked)
+    target = tracked / "data" / "a.txt"
+    original = target.read_bytes()
+    for _ in range(2):  # the second time the state already knows the edit
+        target.write_bytes(original + b"more\n")
+        assert status_json(bale, tracked) == {"data.dvc": [{"changed outs": {"data": "modified"}}]}
+        target.write_bytes(original)
+        assert status_json(bale, tracked) == {}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.state import StateDB
-from bale.hashing.tree import PART, hash_tree
-from bale.hashing.walk import walk_files
+from bale.hashing.tree import PART, certainly_differs, hash_tree
+from bale.hashing.walk import Listing, walk_files
 
 FILES = {"a.txt": b"a\n", "sub/b.txt": b"b\n", "sub/c.txt": b"c\n"}
 
@@ -129,6 +129,38 @@ def test_edits_in_one_part_of_a_large_tree_hash_as_from_scratch(tmp_path: Path):
     after = dict(_hash(tmp_path, state, need_entries=True).entries)
     assert after["d0/x.txt"] == dict(before.entries)["d0/x.txt"]
     assert after["big/0200.bin"] == hashlib.md5(b"seen\n").hexdigest()
+
+
+def test_a_changed_file_is_told_without_the_new_manifest_and_only_when_certain(tmp_path: Path):
+    """`certainly_differs` answers True only for a real change against the
+    committed tree; everything it cannot be sure of is left to hash_tree."""
+    data = tmp_path / "data"
+    files = {f"big/{i:04d}.bin": b"%d\n" % i for i in range(PART + 20)}
+    _make(data, files)
+    state = StateDB(str(tmp_path / "state.db"))
+    committed = _hash(tmp_path, state).oid
+    state.mark_parts_held("data", committed)  # what add does once it commits
+
+    def differs(oid: str = committed, listing: Listing | None = None) -> bool:
+        listing = listing if listing is not None else walk_files(str(data))
+        return certainly_differs(str(data), "data", listing, state, oid)
+
+    assert not differs()
+    target = data / "big/0003.bin"
+    os.utime(target, ns=(5, 5))  # touched only
+    assert not differs()
+    # The same files listed in another order (a folder whose files were
+    # recreated, on a filesystem listing them by age): not told.
+    reordered = Listing()
+    reordered.extend(reversed(walk_files(str(data))))
+    reordered.folders = [("big/", 0, len(reordered))]
+    assert not differs(listing=reordered)
+    target.write_bytes(b"changed\n")
+    assert differs()
+    assert not differs("0" * 32 + ".dir")  # parts held for another commit: not told
+    target.write_bytes(files["big/0003.bin"])  # the committed bytes again
+    assert not differs()
+    assert _hash(tmp_path, state).oid == committed
 
 
 def test_a_moved_repository_keeps_its_state(tmp_path: Path):

@@ -122,17 +122,20 @@ def part_signature(entries: Sequence[FileEntry]) -> str:
     """A digest of what a walk saw (names, inodes, mtimes, sizes, exec bits);
     equal signatures mean no file changed. Walk order is stable for an
     unchanged folder; if it moves, the signature only misses and the files
-    are compared one by one."""
+    are compared one by one. Its first half digests the names alone: equal
+    first halves mean the same files in the same order (`certainly_differs`)."""
     from array import array
 
-    hasher = hashlib.md5(usedforsecurity=False)
-    hasher.update("\0".join([e[0] for e in entries]).encode("utf-8", "surrogateescape"))
+    names = "\0".join([e[0] for e in entries]).encode("utf-8", "surrogateescape")
     numbers = [x for e in entries for x in (e[1], e[2], e[3], e[4])]
     try:
-        hasher.update(array("q", numbers).tobytes())
+        packed = array("q", numbers).tobytes()
     except OverflowError:  # an inode or time beyond 64 bits: slower, same meaning
-        hasher.update(repr(numbers).encode())
-    return hasher.hexdigest()
+        packed = repr(numbers).encode()
+    return (
+        hashlib.md5(names, usedforsecurity=False).hexdigest()
+        + hashlib.md5(packed, usedforsecurity=False).hexdigest()
+    )
 
 
 class Signed(NamedTuple):
@@ -141,9 +144,16 @@ class Signed(NamedTuple):
     sig: str  # the whole listing's
 
 
+def part_signatures(listing: Sequence[FileEntry]) -> list[str]:
+    """The signature of each of `listing_parts(listing)`."""
+    return [part_signature(listing[start:end]) for _, start, end in listing_parts(listing)]
+
+
 def sign_listing(listing: Sequence[FileEntry]) -> Signed:
     parts = listing_parts(listing)
-    sigs = [part_signature(listing[start:end]) for _, start, end in parts]
+    sigs = listing.sigs if isinstance(listing, Listing) else None
+    if sigs is None or len(sigs) != len(parts):
+        sigs = [part_signature(listing[start:end]) for _, start, end in parts]
     whole = hashlib.md5("".join(sigs).encode(), usedforsecurity=False).hexdigest()
     return Signed(parts, sigs, whole)
 
@@ -271,6 +281,54 @@ def hash_tree(
         return TreeHash(oid, size, len(entries), entries, manifest)
     doubt = [(relpaths[i], md5s[i]) for start, end in unsure for i in range(start, end)]
     return TreeHash(oid, size, len(entries), entries, manifest, doubt)
+
+
+def certainly_differs(
+    root: str,
+    key: str,
+    listing: Sequence[FileEntry],
+    state: StateDB,
+    oid: str,
+    *,
+    legacy: bool = False,
+    jobs: int | None = None,
+) -> bool:
+    """Whether the folder `root` is certainly no longer the committed folder
+    `oid`, told without hashing the whole tree: a part the state holds for
+    `oid` lists the same names in the same order now, and one of its files
+    has another md5. False means "not told": `hash_tree` answers.
+
+    `status` after a few changes needs only this, not the new manifest.
+    """
+    parts, sigs, sig = sign_listing(listing)
+    tree_key = _state_key(key, legacy)
+    cached = state.tree(tree_key)
+    if cached and cached[0] == sig:
+        return False  # the state knows the oid: no shortcut needed
+    stored = state.parts(tree_key)
+    for (part, start, end), part_sig in zip(parts, sigs, strict=True):
+        row = stored.get(part)
+        if (
+            row is None
+            or row[2] != oid
+            or row[0] == part_sig
+            or row[0][:32] != part_sig[:32]
+            or len(row[1]) != 32 * (end - start)
+        ):
+            continue
+        entries = listing[start:end]
+        found, todo = known_md5s(
+            state, key, entries, legacy=legacy, folders=[part[: part.rfind("#")]]
+        )
+        if todo:
+            hashed = hash_files(root, todo, legacy=legacy, jobs=jobs)
+            record_hashed(state, key, todo, hashed, legacy=legacy)
+            found.update(zip((e.relpath for e in todo), hashed, strict=True))
+        committed = row[1]
+        for i, entry in enumerate(entries):
+            if found[entry.relpath] != committed[32 * i : 32 * i + 32]:
+                return True
+    return False
 
 
 def _hash_stale(

@@ -10,7 +10,7 @@ from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
-from bale.hashing.tree import TreeHash, hash_files, hash_tree
+from bale.hashing.tree import TreeHash, hash_files, hash_tree, part_signatures
 from bale.hashing.walk import FileEntry, stat_file, walk_files
 from bale.odb.link import Linker
 from bale.odb.store import ObjectStore
@@ -125,6 +125,7 @@ class Workspace:
             ignore_for=self.repo.ignore.for_walk(rel),
             link_roots=self.link_roots,
             temporary=temporary,
+            sign=part_signatures,
         )
 
     def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from bale.hashing.tree import certainly_differs
 from bale.workspace.context import Workspace
 from bale.workspace.index import Tracked, collect
 
@@ -13,7 +14,16 @@ def output_status(ws: Workspace, tracked: Tracked) -> str | None:
     out = tracked.out
     if out.oid is not None and out.cache and not ws.in_cache(out):
         return "not in cache"
-    current = ws.current(tracked.rel, legacy=out.legacy)
+    listing = None
+    if out.oid is not None and out.is_dir and os.path.isdir(ws.repo.abs(tracked.rel)):
+        listing = ws.listing(tracked.rel)
+        # A changed file in a folder of many: told without the whole new manifest.
+        if certainly_differs(
+            ws.repo.abs(tracked.rel), tracked.rel, listing, ws.state, out.oid,
+            legacy=out.legacy, jobs=ws.jobs,
+        ):  # fmt: skip
+            return "modified"
+    current = ws.current(tracked.rel, legacy=out.legacy, listing=listing)
     if current is None:
         return "deleted"
     if out.oid is None:
