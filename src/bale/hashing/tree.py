@@ -168,6 +168,9 @@ class TreeHash(NamedTuple):
     # With `held_by` (a committed folder's oid), the entries not known to be
     # in it; else None.
     unsure: list[tuple[str, str]] | None = None
+    # The md5s of the files read this time: each went through `keep` or
+    # `hash_large`, even when that ran in a forked worker.
+    read: list[str] | None = None
 
 
 def _state_key(key: str, legacy: bool) -> str:
@@ -260,8 +263,9 @@ def hash_tree(
         else:
             stale.append((part, start, end, part_sig))
             unsure.append((start, end))
+    read: list[str] = []
     if stale:
-        _hash_stale(
+        read = _hash_stale(
             root, key, listing, state, stale, md5s, legacy=legacy, jobs=jobs, keep=keep,
             hash_large=hash_large, on_batch=on_batch, whole=len(stale) == len(parts),
         )  # fmt: skip
@@ -277,10 +281,10 @@ def hash_tree(
     oid = manifest_oid(manifest)
     size = sum(e.size for e in listing)
     state.record_tree(tree_key, sig, oid, size, len(entries))
-    if held_by is None:
-        return TreeHash(oid, size, len(entries), entries, manifest)
-    doubt = [(relpaths[i], md5s[i]) for start, end in unsure for i in range(start, end)]
-    return TreeHash(oid, size, len(entries), entries, manifest, doubt)
+    doubt = None
+    if held_by is not None:
+        doubt = [(relpaths[i], md5s[i]) for start, end in unsure for i in range(start, end)]
+    return TreeHash(oid, size, len(entries), entries, manifest, doubt, read)
 
 
 def certainly_differs(
@@ -345,8 +349,9 @@ def _hash_stale(
     hash_large: HashLarge | None,
     on_batch: Callable[[int], None] | None,
     whole: bool,
-) -> None:
-    """Fill `md5s` for the stale parts: from the state's file rows, else by hashing."""
+) -> list[str]:
+    """Fill `md5s` for the stale parts: from the state's file rows, else by
+    hashing; the md5s of the files hashed."""
     index = {}
     for _, start, end, _ in stale:
         for i in range(start, end):
@@ -354,6 +359,7 @@ def _hash_stale(
     entries = [listing[i] for i in index.values()]
     folders = None if whole else {part[: part.rfind("#")] for part, _, _, _ in stale}
     found, todo = known_md5s(state, key, entries, legacy=legacy, folders=folders)
+    hashed: list[str] = []
     if todo:
         hashed = hash_files(
             root, todo, legacy=legacy, jobs=jobs, keep=keep, hash_large=hash_large,
@@ -363,3 +369,4 @@ def _hash_stale(
         found.update(zip((e.relpath for e in todo), hashed, strict=True))
     for relpath, md5 in found.items():
         md5s[index[relpath]] = md5
+    return hashed

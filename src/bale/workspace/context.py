@@ -43,10 +43,13 @@ class Presence:
         self.store = store
         self.legacy = legacy
         self._known: set[str] | None = store.oids(legacy=legacy) if expect > MANY else None
+        self._added: set[str] = set()
         self._asked = 0
         self._lock = threading.Lock()
 
     def __contains__(self, oid: str) -> bool:
+        if oid in self._added:
+            return True
         if self._known is None:
             self._asked += 1
             if self._asked <= MANY:
@@ -57,9 +60,8 @@ class Presence:
         return oid in self._known
 
     def add(self, oid: str) -> None:
-        with self._lock:
-            if self._known is not None:
-                self._known.add(oid)
+        """`oid` is in the cache now (stored, or seen there), no lookup needed."""
+        self._added.add(oid)
 
 
 class Workspace:

@@ -132,6 +132,8 @@ def save_path(
     assert tree.entries is not None and tree.manifest is not None
     entries, manifest, oid = tree.entries, tree.manifest, tree.oid
     if commit:
+        for md5 in tree.read or ():  # stored by `keep` or `hash_large`, maybe in a worker
+            present.add(md5)
         # Parts of the base the cache holds need no lookup.
         to_check = tree.unsure if tree.unsure is not None else entries
         missing = [(relpath, md5) for relpath, md5 in to_check if md5 not in present]
