@@ -1,3 +1,3 @@
-from bale.cli.main import main
+from bale.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -126,5 +126,30 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
 
+def entry() -> None:
+    """The `bale` program: `main`, then an exit that skips tearing the
+    interpreter down. Freeing the tuples of a large walk one by one took 7 ms
+    of an 88 ms `status` on 20,000 files; by then every file bale wrote is
+    closed and every transaction committed, and only the output is buffered."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's --help and usage errors
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # the reader stopped reading: it has what it wanted
+    except OSError as exc:
+        print(f"ERROR: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except OSError:  # nowhere left to say it
+        code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    os._exit(main())
+    entry()
