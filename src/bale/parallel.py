@@ -105,6 +105,7 @@ def map_batched(
     on_batch: Callable[[int], None] | None = None,
     read_ahead: Callable[[T], str] | None = None,
     forked: bool = False,
+    on_results: Callable[[Sequence[T], list[R]], None] | None = None,
 ) -> list[R]:
     """`fn` over slices of `items` in parallel; results in input order.
 
@@ -114,7 +115,9 @@ def map_batched(
     With `read_ahead` (the path `fn` reads for an item), a `ReadAhead` runs
     over the items in the order the threads reach them. `forked`: `fn`'s only
     effects besides its result are on the filesystem, so many items may go to
-    forked processes instead of threads (`bale.forks`).
+    forked processes instead of threads (`bale.forks`). `on_results(slice,
+    results)` runs here as each slice is done, in any order: this process
+    records what it can while the others still work.
     """
     if not items:
         return []
@@ -123,7 +126,7 @@ def map_batched(
         from bale import forks
 
         if forks.usable():
-            return _map_forked(fn, items, jobs, batch, on_batch, read_ahead)
+            return _map_forked(fn, items, jobs, batch, on_batch, read_ahead, on_results)
     size = len(items) if jobs <= 1 else max(batch, -(-len(items) // (jobs * 4)))
     slices = [items[i : i + size] for i in range(0, len(items), size)]
     paths = None
@@ -132,6 +135,8 @@ def map_batched(
     with ReadAhead(paths):
         if len(slices) == 1:
             out = fn(items)
+            if on_results:
+                on_results(items, out)
             if on_batch:
                 on_batch(len(items))
             return out
@@ -141,6 +146,8 @@ def map_batched(
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             for part, chunk in zip(pool.map(fn, slices), slices, strict=True):
                 results.extend(part)
+                if on_results:
+                    on_results(chunk, part)
                 if on_batch:
                     on_batch(len(chunk))
         return results
@@ -153,6 +160,7 @@ def _map_forked(
     batch: int,
     on_batch: Callable[[int], None] | None,
     read_ahead: Callable[[T], str] | None,
+    on_results: Callable[[Sequence[T], list[R]], None] | None,
 ) -> list[R]:
     # Workers take slices as they finish them: many slices even out their
     # loads and let progress move, each is still a run of neighbouring files.
@@ -162,6 +170,8 @@ def _map_forked(
 
     def on_slice(index: int, part: list[R]) -> None:
         results[index] = part
+        if on_results:
+            on_results(slices[index], part)
         if on_batch:
             on_batch(len(slices[index]))
 

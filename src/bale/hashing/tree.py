@@ -56,11 +56,13 @@ def hash_files(
     keep: KeepBytes | None = None,
     hash_large: HashLarge | None = None,
     on_batch: Callable[[int], None] | None = None,
+    on_hashed: Callable[[Sequence[FileEntry], list[str]], None] | None = None,
 ) -> list[str]:
     """md5 of each entry's file (relpaths under `root`), in parallel, in order.
 
     `keep` and `hash_large` may run in forked processes (`bale.forks`): what
     they do must show on the filesystem, not only in this process's memory.
+    `on_hashed(entries, md5s)` runs here as each batch is done, in any order.
     """
 
     def run(batch: Sequence[FileEntry]) -> list[str]:
@@ -83,6 +85,7 @@ def hash_files(
     return map_batched(
         run, entries, jobs=jobs, batch=batch, on_batch=on_batch, forked=True,
         read_ahead=lambda entry: os.path.join(root, entry.relpath) if entry.relpath else root,
+        on_results=on_hashed,
     )  # fmt: skip
 
 
@@ -361,11 +364,15 @@ def _hash_stale(
     found, todo = known_md5s(state, key, entries, legacy=legacy, folders=folders)
     hashed: list[str] = []
     if todo:
+
+        def record(entries: Sequence[FileEntry], md5s: list[str]) -> None:
+            # While the other processes still hash: this one would wait anyway.
+            record_hashed(state, key, entries, md5s, legacy=legacy)
+
         hashed = hash_files(
             root, todo, legacy=legacy, jobs=jobs, keep=keep, hash_large=hash_large,
-            on_batch=on_batch,
+            on_batch=on_batch, on_hashed=record,
         )  # fmt: skip
-        record_hashed(state, key, todo, hashed, legacy=legacy)
         found.update(zip((e.relpath for e in todo), hashed, strict=True))
     for relpath, md5 in found.items():
         md5s[index[relpath]] = md5
