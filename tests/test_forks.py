@@ -51,11 +51,19 @@ def _order() -> None:
         time.sleep(0.01)  # long enough for both workers to take slices
         return [(x * x, os.getpid()) for x in batch]
 
-    got = map_batched(square, items, jobs=2, forked=True, on_batch=progress.append)
+    seen: dict[int, int] = {}
+
+    def on_results(batch: list[int], results: list[tuple[int, int]]) -> None:
+        seen.update((x, value) for x, (value, _) in zip(batch, results, strict=True))
+
+    got = map_batched(
+        square, items, jobs=2, forked=True, on_batch=progress.append, on_results=on_results
+    )
     assert [value for value, _ in got] == [x * x for x in items]
     pids = {pid for _, pid in got}
     assert os.getpid() not in pids and len(pids) == 2
     assert sum(progress) == len(items)
+    assert seen == {x: x * x for x in items}  # each slice's results, here, once
     assert _no_children_left()
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from bale.parallel import READ_AHEAD_MIN, ReadAhead, map_batched
 
 
@@ -47,3 +49,15 @@ def test_read_ahead_stops_when_left_early(tmp_path: Path):
     assert threading.active_count() == before
     with ReadAhead(None):  # nothing to read: no thread at all
         assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_each_slices_results_are_handed_over_once(jobs: int):
+    items = list(range(1000))
+    seen: list[tuple[int, int]] = []
+    got = map_batched(
+        lambda batch: [x + 1 for x in batch], items, jobs=jobs, batch=10,
+        on_results=lambda batch, out: seen.extend(zip(batch, out, strict=True)),
+    )  # fmt: skip
+    assert got == [x + 1 for x in items]
+    assert sorted(seen) == [(x, x + 1) for x in items]
