@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -95,6 +96,18 @@ def test_a_missing_object_fails_that_output_and_places_the_others(tracked: Path,
     line = assert_error(proc, "model.bin", "not in the cache")
     assert "bale pull" in line
     assert read_tree(tracked / "data") == DATA
+
+
+def test_an_object_missing_from_a_folder_once_whole_in_the_cache_is_named(tracked: Path, bale):
+    assert status_json(bale, tracked) == {}  # the state now knows the cache holds data whole
+    oid = hashlib.md5(DATA["a.txt"]).hexdigest()
+    obj = tracked / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    obj.chmod(0o644)
+    obj.unlink()
+    shutil.rmtree(tracked / "data")
+    proc = bale("checkout", "data", cwd=tracked, ok=False)
+    assert "bale pull" in assert_error(proc, "data", "not in the cache")
+    assert not (tracked / "data").exists()
 
 
 def test_leftovers_of_a_killed_checkout_are_removed(tracked: Path, bale):

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS parts (
 
 # (ino, mtime_ns, size, md5, d2u) per relpath
 Known = dict[str, tuple[int, int, int, str | None, str | None]]
+# A row of the files table: (path, ino, mtime_ns, size, md5, d2u)
+FileRow = tuple[str, int, int, int, str | None, str | None]
 # (signature, md5s of its files joined, oid of a committed tree holding it) per part
 Parts = dict[str, tuple[str, str, str | None]]
 
@@ -77,11 +79,12 @@ class StateDB:
 
     def record_files(self, rows: Iterable[tuple[str, FileEntry, str | None, str | None]]) -> None:
         """Remember (path, entry, md5, d2u) rows in one transaction."""
+        self.record_rows((p, e.ino, e.mtime_ns, e.size, md5, d2u) for p, e, md5, d2u in rows)
+
+    def record_rows(self, rows: Iterable[FileRow]) -> None:
+        """Remember (path, ino, mtime, size, md5, d2u) rows in one transaction."""
         with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                ((p, e.ino, e.mtime_ns, e.size, md5, d2u) for p, e, md5, d2u in rows),
-            )
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def tree(self, path: str) -> tuple[str, str, int, int] | None:
         """(signature, oid, size, nfiles) last computed for a folder."""

@@ -7,6 +7,7 @@ import shutil
 
 from bale.errors import CheckoutError, ObjectMissingError
 from bale.fsutil import is_temporary, remove_file, tmp_name
+from bale.hashing.state import FileRow
 from bale.hashing.tree import known_md5s
 from bale.hashing.walk import FileEntry
 from bale.parallel import map_batched
@@ -81,8 +82,11 @@ def place_output(
         known.update(zip((e.relpath for e in unknown), md5s, strict=True))
     to_place = [(p, m) for p, m in entries if relink or known.get(p) != m]
     extra = [p for p in known if p not in wanted]
-    present = Presence(ws.store, legacy=out.legacy, expect=len(to_place) + len(extra))
     at_risk = [p for p, _ in to_place if p in known] + extra
+    # The cache held all of the folder when it last looked this way: no listing.
+    complete = ws.state.is_complete(out.oid, ws.store.stamp(legacy=out.legacy))
+    expect = len(at_risk) + (0 if complete else len(to_place))
+    present = Presence(ws.store, legacy=out.legacy, expect=expect)
     lost = [p for p in at_risk if known[p] not in present and known[p] != wanted.get(p)]
     if lost and not force:
         raise CheckoutError(
@@ -92,7 +96,7 @@ def place_output(
             else f"checkout would lose changes to '{rel}/{lost[0]}', not saved in the cache; "
             "run: bale commit, or checkout -f to discard them"
         )
-    missing = [m for _, m in to_place if m not in present]
+    missing = [] if complete else [m for _, m in to_place if m not in present]
     if missing:
         raise ObjectMissingError(missing[0], rel)
     # A folder not there yet is filled under a temporary name and renamed
@@ -112,8 +116,8 @@ def place_output(
     linker = ws.linker
     store = ws.store
 
-    def run(batch):
-        rows = []
+    def run(batch: list[tuple[str, str]]) -> list[FileRow]:
+        rows = []  # state rows: plain tuples cross from a forked worker fastest
         for p, m in batch:
             src, dest = store.path(m, legacy=out.legacy), os.path.join(root, p)
             try:
@@ -123,13 +127,16 @@ def place_output(
                 # removed) above with the others; what is left is folders.
                 _remove_empty_folders(dest, f"{rel}/{p}")
                 sres = linker.place(src, dest)
-            rows.append((f"{rel}/{p}", _entry(p, sres), m))
+            md5, d2u = (None, m) if out.legacy else (m, None)
+            rows.append((f"{rel}/{p}", sres.st_ino, sres.st_mtime_ns, sres.st_size, md5, d2u))
         return rows
 
     try:
-        rows = map_batched(
+        # Each batch's rows go to the state as it is done, while others are placed.
+        map_batched(
             run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance, forked=True,
             read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
+            on_results=lambda _batch, rows: ws.state.record_rows(rows),
         )  # fmt: skip
         if fresh:
             os.rename(root, path)
@@ -137,9 +144,6 @@ def place_output(
         if fresh:
             shutil.rmtree(root, ignore_errors=True)
         raise
-    ws.state.record_files(
-        (key, e, None, m) if out.legacy else (key, e, m, None) for key, e, m in rows
-    )
     ws.progress.done()
     if existed and not to_place and not extra and not leftovers:
         return None
