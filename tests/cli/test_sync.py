@@ -211,6 +211,22 @@ def test_push_then_pull_in_a_clone_restores_every_byte(
     assert bale("fsck", cwd=other).stdout.strip() == "All objects match their names."
 
 
+def test_push_names_an_object_gone_from_a_folder_once_whole_in_the_cache(
+    tracked: Path, tmp_path: Path, bale
+):
+    remote = folder_remote(tmp_path)
+    remote.configure(bale, tracked)
+    assert bale("status", "--json", cwd=tracked).stdout.strip() == "{}"  # known whole now
+    gone = md5(TRACKED["data/a.txt"])
+    obj = tracked / ".dvc" / "cache" / "files" / "md5" / gone[:2] / gone[2:]
+    obj.chmod(0o644)
+    obj.unlink()
+    proc = bale("push", cwd=tracked)  # a warning, as dvc's: the rest is pushed
+    assert proc.stdout.strip() == "4 files pushed"
+    assert f"1 object not in the cache, not pushed (e.g. {gone})" in proc.stderr
+    assert remote.assert_whole() == TRACKED_OIDS - {gone}
+
+
 def test_dash_r_picks_the_remote(tracked: Path, tmp_path: Path, bale, git):
     first, second = folder_remote(tmp_path, "first"), folder_remote(tmp_path, "second")
     first.configure(bale, tracked)

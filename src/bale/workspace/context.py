@@ -74,6 +74,7 @@ class Workspace:
         self.store = ObjectStore(repo.cache_dir)
         self._state: StateDB | None = None
         self._linker: Linker | None = None
+        self._manifests: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         self.real_root = os.path.realpath(repo.root)
         self.link_roots = (repo.root, self.real_root, os.path.realpath(repo.cache_dir))
 
@@ -174,20 +175,35 @@ class Workspace:
         return Current(md5, entry.size, None, entry.isexec, None, None)
 
     def manifest(self, out: Out) -> list[tuple[str, str]]:
-        """The (relpath, md5) entries of a folder output, from the cache."""
+        """The (relpath, md5) entries of a folder output, from the cache.
+        Read once per command (an object never changes): callers share the
+        list and must not modify it."""
         assert out.oid is not None
+        key = (out.oid, out.legacy)
+        if key in self._manifests:
+            return self._manifests[key]
         try:
             data = self.store.read_bytes(out.oid, legacy=out.legacy)
         except FileNotFoundError as exc:
             raise ObjectMissingError(out.oid, out.path) from exc
         try:
-            return parse_manifest(data, oid=out.oid)
+            entries = parse_manifest(data, oid=out.oid)
         except ManifestError as exc:
             raise ManifestError(
                 out.oid,
                 f"{exc.problem}, in the manifest of '{out.path}'; nothing was written: "
                 "delete this object from the cache and run bale fetch",
             ) from exc
+        self._manifests[key] = entries
+        return entries
+
+    def known_whole(self, out: Out) -> bool:
+        """Whether the state knows the cache holds all of the folder `out`
+        (checked under the cache's current stamp): no lookup, no listing."""
+        if out.oid is None or not out.is_dir:
+            return False
+        stamp = self.store.stamp(legacy=out.legacy)
+        return self.state.is_complete(out.oid, stamp)
 
     def in_cache(self, out: Out) -> bool:
         """Whether the cache holds everything `out` needs."""

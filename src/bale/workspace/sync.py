@@ -165,11 +165,15 @@ def _push_to(
         u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
     ]
     objects = _objects(ws, outs, picked)
+    # Folders the state knows whole in the cache need no listing of it.
+    whole = [u for u in outs if ws.known_whole(u.out)]
+    present = _objects(ws, whole, picked) & objects if whole else set()
+    rest = objects - present
     in_cache = {
-        legacy: Presence(ws.store, legacy=legacy, expect=sum(o[1] is legacy for o in objects))
+        legacy: Presence(ws.store, legacy=legacy, expect=sum(o[1] is legacy for o in rest))
         for legacy in (False, True)
     }
-    present = {o for o in objects if o[0] in in_cache[o[1]]}
+    present |= {o for o in rest if o[0] in in_cache[o[1]]}
     local_missing = sorted(o for o, _legacy in objects - present)
     files = {o for o in objects if not o[0].endswith(".dir")}
     dirs = objects - files
