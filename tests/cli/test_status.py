@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.cli.util import status_json, write_tree
 
 UP_TO_DATE = "Data and pipelines are up to date."
@@ -93,8 +95,14 @@ def test_touched_but_unchanged_files_are_clean(tracked: Path, bale):
     assert status_json(bale, tracked) == {}
 
 
-def test_edits_after_add_are_told_and_undoing_them_is_clean(tracked: Path, bale):
-    bale("add", "data", cwd=tracked)
+@pytest.mark.parametrize("placed_by", ["add", "checkout"])
+def test_edits_are_told_and_undoing_them_is_clean(tracked: Path, bale, placed_by: str):
+    if placed_by == "add":
+        bale("add", "data", cwd=tracked)
+    else:
+        shutil.rmtree(tracked / "data")
+        bale("checkout", "data", cwd=tracked)
+        assert status_json(bale, tracked) == {}
     target = tracked / "data" / "a.txt"
     original = target.read_bytes()
     for _ in range(2):  # the second time the state already knows the edit

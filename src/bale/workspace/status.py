@@ -30,6 +30,10 @@ def output_status(ws: Workspace, tracked: Tracked) -> str | None:
         return "new"
     if current.oid != out.oid:
         return "modified"
+    if current.tree is not None and current.tree.entries is not None and not out.legacy:
+        # Hashed and found equal to the commit (after a checkout, say): from
+        # now on a changed file is told from its part alone.
+        ws.state.mark_parts_held(tracked.rel, out.oid)
     return None
 
 
