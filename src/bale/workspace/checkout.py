@@ -84,7 +84,7 @@ def place_output(
     extra = [p for p in known if p not in wanted]
     at_risk = [p for p, _ in to_place if p in known] + extra
     # The cache held all of the folder when it last looked this way: no listing.
-    complete = ws.state.is_complete(out.oid, ws.store.stamp(legacy=out.legacy))
+    complete = ws.known_whole(out)
     expect = len(at_risk) + (0 if complete else len(to_place))
     present = Presence(ws.store, legacy=out.legacy, expect=expect)
     lost = [p for p in at_risk if known[p] not in present and known[p] != wanted.get(p)]
