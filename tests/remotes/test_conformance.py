@@ -168,3 +168,21 @@ def test_large_object_round_trip(remote: RemoteCase, cache: ObjectStore, tmp_pat
     assert transfer.fetch(other, backend, [(oid, False)]).transferred == [oid]
     assert file_md5(other.path(oid)) == oid
     assert all(is_oid(k.rsplit("/", 2)[-2] + k.rsplit("/", 1)[-1]) for k in remote.stored_keys())
+
+
+def test_corrupt_large_object_is_refused(
+    remote: RemoteCase, cache: ObjectStore, tmp_path: Path
+) -> None:
+    """A download streamed in chunks (S3 hashes it on the way) is checked too."""
+    big = tmp_path / "big"
+    big.write_bytes(b"a" * (9 << 20))
+    oid = cache.add_file(str(big))
+    backend = remote.open()
+    transfer.push(cache, backend, [(oid, False)])
+    remote.write(oid_relpath(oid), b"b" * (9 << 20))
+    other = ObjectStore(str(tmp_path / "other"))
+    result = transfer.fetch(other, backend, [(oid, False)])
+    [(failed, err)] = result.failed
+    assert failed == oid and isinstance(err, RemoteObjectCorruptError)
+    assert err.actual == hashlib.md5(b"b" * (9 << 20)).hexdigest()
+    assert not other.exists(oid)

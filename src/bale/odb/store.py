@@ -93,15 +93,19 @@ class ObjectStore:
                 os.unlink(tmp)
             raise
 
-    def move_in(self, tmp: str, expected: str, *, legacy: bool = False) -> None:
+    def move_in(
+        self, tmp: str, expected: str, *, legacy: bool = False, md5: str | None = None
+    ) -> None:
         """Rename the file `tmp` (in this cache's filesystem, the caller's to
-        lose) into the cache as `expected`, once it hashes to that.
+        lose) into the cache as `expected`, once it hashes to that; `md5`, the
+        plain md5 of its bytes taken as they were written, spares reading it
+        again (a legacy object's hash is not that).
 
         Raises:
             ObjectCorruptError: the content does not hash to `expected`;
                 `tmp` is left for the caller to remove.
         """
-        actual = file_md5(tmp, legacy=legacy)
+        actual = md5 if md5 is not None and not legacy else file_md5(tmp, legacy=legacy)
         if actual != expected:
             raise ObjectCorruptError(expected, actual, tmp)
         dest = self.path(expected, legacy=legacy)

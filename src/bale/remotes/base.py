@@ -58,8 +58,10 @@ class Backend(Protocol):
         """Upload so that `relpath` appears only once its content is complete."""
         ...
 
-    def get_file(self, relpath: str, local_path: str) -> None:
-        """Download to `local_path` (a new file the caller owns).
+    def get_file(self, relpath: str, local_path: str) -> str | None:
+        """Download to `local_path` (a new file the caller owns); return the
+        md5 of the bytes written if the backend took it on the way, so the
+        engine verifies without reading the file again.
 
         Raises:
             FileNotFoundError: the object is not on the remote.

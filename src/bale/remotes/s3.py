@@ -11,6 +11,7 @@ DVC's s3fs does, and handed to obstore.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -355,17 +356,22 @@ class S3Backend:
         except Exception as err:
             raise self._error(err, "upload") from err
 
-    def get_file(self, relpath: str, local_path: str) -> None:
+    def get_file(self, relpath: str, local_path: str) -> str:
         import obstore
 
+        hasher = hashlib.md5(usedforsecurity=False)
         try:
             resp = obstore.get(self._store, self._key(relpath))
             with open(local_path, "xb") as fobj:
                 if resp.meta["size"] < SMALL:
-                    fobj.write(resp.bytes())
+                    data = resp.bytes()
+                    hasher.update(data)
+                    fobj.write(data)
                 else:
                     for chunk in resp.stream(min_chunk_size=1 << 20):
+                        hasher.update(chunk)
                         fobj.write(chunk)
+            return hasher.hexdigest()
         except FileNotFoundError as err:
             if "NoSuchBucket" in str(err):
                 raise self._error(err, "download") from err

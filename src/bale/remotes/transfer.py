@@ -409,10 +409,18 @@ def push(
 
 
 def _store_verified(
-    cache: ObjectStore, backend: Backend, src: str, oid: str, legacy: bool, *, own: bool = False
+    cache: ObjectStore,
+    backend: Backend,
+    src: str,
+    oid: str,
+    legacy: bool,
+    *,
+    own: bool = False,
+    md5: str | None = None,
 ) -> None:
     """Put `src` into the cache as `oid` only if it hashes to `oid`; a file
-    the caller `own`s (a download in the cache folder) is renamed, not copied."""
+    the caller `own`s (a download in the cache folder) is renamed, not copied,
+    and `md5` is its digest if the download took it."""
     if oid.endswith(DIR_SUFFIX):
         # Manifests are small and hashed as written (no dos2unix, even legacy).
         with open(src, "rb") as fobj:
@@ -424,7 +432,7 @@ def _store_verified(
         return
     try:
         if own:
-            cache.move_in(src, oid, legacy=legacy)
+            cache.move_in(src, oid, legacy=legacy, md5=md5)
         else:
             cache.add_file(src, legacy=legacy, expected=oid)
     except ObjectCorruptError as err:
@@ -481,9 +489,11 @@ def fetch(
             return
         tmp = tmp_name(os.path.join(cache.root, "fetch"))
 
+        md5: list[str | None] = [None]
+
         def get() -> None:
             remove_file(tmp)  # a retry starts from nothing
-            backend.get_file(rel, tmp)
+            md5[0] = backend.get_file(rel, tmp)
 
         try:
             try:
@@ -494,7 +504,7 @@ def fetch(
                 if err.filename == tmp:
                     raise
                 raise RemoteObjectMissingError(backend.url, oid) from err
-            _store_verified(cache, backend, tmp, oid, legacy, own=True)
+            _store_verified(cache, backend, tmp, oid, legacy, own=True, md5=md5[0])
         finally:
             remove_file(tmp)
 
