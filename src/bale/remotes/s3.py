@@ -12,6 +12,7 @@ DVC's s3fs does, and handed to obstore.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -54,7 +55,22 @@ SMALL = 8 << 20  # read or download whole below this; stream above
 PART = 8 << 20  # multipart part size for large uploads
 PART_CONCURRENCY = 4  # parts in flight per large file
 LARGE_SLOTS = 1  # large files uploading at once: with the above, bounds memory
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 INSTALL_HINT = "the S3 client is not installed; run: pip install 'bale[s3]'"
+
+
+def _unmap_part_buffers() -> None:
+    """Have glibc map every allocation of a part's size or more afresh and
+    unmap it when freed. Its default threshold rises after the first freed
+    part, so later parts came from the heap and stayed resident: a 1 GiB push
+    peaked anywhere from 87 to 160 MB, and at 87 MB with this."""
+    import ctypes
+
+    try:
+        if os.confstr("CS_GNU_LIBC_VERSION"):
+            ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, PART // 2)
+    except (ValueError, OSError, AttributeError):
+        pass  # not glibc: its allocator has no such threshold to fix
 
 
 class _BotocoreCredentials:
@@ -103,6 +119,7 @@ class S3Backend:
         self._checked = False
         self._check_lock = threading.Lock()
         self._large = threading.BoundedSemaphore(LARGE_SLOTS)
+        self._unmapped = False
 
     def _make_store(self, options: Mapping[str, object]) -> Any:
         try:
@@ -344,6 +361,9 @@ class S3Backend:
                 return
             # A multipart upload becomes visible only when completed; parts in
             # flight are buffered, so only a few large files go at once.
+            if not self._unmapped:
+                _unmap_part_buffers()
+                self._unmapped = True
             with self._large:
                 obstore.put(
                     self._store,
