@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,24 @@ def test_edits_are_told_and_undoing_them_is_clean(tracked: Path, bale, placed_by
         assert status_json(bale, tracked) == {"data.dvc": [{"changed outs": {"data": "modified"}}]}
         target.write_bytes(original)
         assert status_json(bale, tracked) == {}
+
+
+@pytest.mark.parametrize("entry", ["script", "module"])
+def test_a_reader_that_stops_early_gets_no_error(tracked: Path, entry: str):
+    """`bale status | head -0`: no message, the exit status of SIGPIPE (as git and dvc)."""
+    write_tree(tracked, {"data/a.txt": "changed\n"})
+    argv = [sys.executable, "-m", "bale"]
+    if entry == "script":
+        script = shutil.which("bale", path=os.path.dirname(sys.executable))
+        if script is None:
+            pytest.skip("the bale console script is not installed beside this interpreter")
+        argv = [script]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        proc = subprocess.run(
+            [*argv, "status"], cwd=tracked, stdout=write_end, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -113,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("ERROR: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader stopped reading (`bale status | head`): nothing to report,
+        # and the status of a program stopped by SIGPIPE, as git and dvc give.
+        return 141
     except OSError as exc:
         # Disk full, permission denied and the like: a person can act on these.
         if getattr(args, "verbose", False):
@@ -123,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"ERROR: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     finally:
-        sys.stdout.flush()
+        with contextlib.suppress(OSError):  # entry() flushes again and reports
+            sys.stdout.flush()
 
 
 def entry() -> None:
