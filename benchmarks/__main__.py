@@ -116,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     def save() -> None:
-        results_path.write_text(json.dumps(results.to_json(), indent=1) + "\n")
+        # Replaced whole: a full disk must not leave an empty results file.
+        tmp = results_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results.to_json(), indent=1) + "\n")
+        tmp.replace(results_path)
 
     try:
         runner.run(

@@ -171,6 +171,9 @@ def set_aside(path: Path) -> None:
     os.rename(path, _Trash.root / str(_Trash.count))
 
 
+COPIES_PER_REP = 25  # free space, in copies of the dataset, a repetition may need
+
+
 def empty_trash(*, unless_free_gb: float = 0.0) -> None:
     """Delete what was set aside (unless `unless_free_gb` of space is still free)."""
     root = _Trash.root
@@ -588,6 +591,8 @@ def benchmark_dataset(
     """All repetitions of the chosen steps on one dataset, tools alternating."""
     plan = steps_to_run(only)
     for rep in range(reps):
+        # A repetition leaves about ten copies of the data per tool in the trash.
+        empty_trash(unless_free_gb=COPIES_PER_REP * dataset.total_bytes() / 1e9)
         remove_tree(workdir / "home")
         (workdir / "home").mkdir(parents=True)
         scratch = workdir / "runs" / "scratch"
@@ -809,8 +814,6 @@ def run(
     empty_trash()
     with s3_server(workdir, wants_s3) as (s3, s3_reason):
         for dataset, source in datasets:
-            # Each repetition leaves about ten copies of the data per tool.
-            empty_trash(unless_free_gb=25 * dataset.total_bytes() / 1e9)
             log(f"{dataset.name}: {dataset.describe()}")
             benchmark_dataset(
                 dataset,
