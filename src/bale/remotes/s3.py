@@ -55,8 +55,8 @@ SMALL = 8 << 20  # read or download whole below this; stream above
 PART = 8 << 20  # multipart part size for large uploads
 # Parts in flight per large file, and large files uploading at once: together
 # they bound memory (4 parts of 8 MiB). Two files of two parts each beat one
-# file of four: on the S3 test server, 4 x 256 MiB went in 6.9-7.2 s against
-# 8.1-9.2 s, since one file's parts are stored and joined while the other's flow.
+# file of four: on the S3 test server, 4 x 256 MiB went in 6.96-7.25 s against
+# 7.78-8.10 s, since one file's parts are stored and joined while the other's flow.
 PART_CONCURRENCY = 2
 LARGE_SLOTS = 2
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
