@@ -53,6 +53,11 @@ T = TypeVar("T")
 Item = tuple[str, bool]  # (oid, legacy)
 DIR_SUFFIX = ".dir"
 ATTEMPTS = 4  # one try and three retries: about 3 s of backoff in all
+# Forked workers take slices of a sixteenth of their share: runs of 64 taken in
+# turn put both workers into one prefix folder, each creation waiting on the
+# other's lock on it (perf, 100,000 objects: 3% of the time spinning, 17% when
+# the disk was slow to allocate inodes).
+SLICES_PER_JOB = 16
 FIRST_DELAY = 0.25
 # Errors about one object: recorded in `failed`; any other error stops the run.
 PER_OBJECT = (ObjectMissingError, RemoteObjectMissingError, ObjectCorruptError)
@@ -197,7 +202,7 @@ def _run_forked(
                 out.append((None, err))
         return out
 
-    size = max(run, -(-len(items) // MAX_SLICES))
+    size = max(run, -(-len(items) // MAX_SLICES), len(items) // (jobs * SLICES_PER_JOB))
     slices = [items[i : i + size] for i in range(0, len(items), size)]
 
     def on_slice(index: int, outs: list[tuple[object, BaseException | None]]) -> None:
