@@ -72,12 +72,21 @@ class DvcFile(NamedTuple):
         return bool(self.extra.get("deps"))
 
 
-def _parse_out(item: Any, origin: str) -> Out:
+def parse_out(item: Any, origin: str, *, section: str = "outs") -> Out:
+    """One entry of `outs` (or of a stage's `deps`, which have the same shape).
+
+    Raises:
+        DvcFileError: the entry is not a mapping, or a field is malformed.
+    """
     if not isinstance(item, dict):
-        raise DvcFileError(origin, "each entry under 'outs' must be a mapping")
+        raise DvcFileError(origin, f"each entry under '{section}' must be a mapping")
     path = item.get("path")
-    if not isinstance(path, str) or not path:
-        raise DvcFileError(origin, "an output has no 'path'")
+    if path is None or path == "":
+        raise DvcFileError(origin, f"an entry under '{section}' has no 'path'")
+    if not isinstance(path, str):
+        raise DvcFileError(
+            origin, f"'path: {path}' under '{section}' must be a string (quote it: path: '{path}')"
+        )
     oid = item.get("md5")
     if oid is not None:
         base = oid[: -len(DIR_SUFFIX)] if isinstance(oid, str) and oid.endswith(DIR_SUFFIX) else oid
@@ -173,7 +182,7 @@ def parse_dvcfile(text: str, *, origin: str) -> DvcFile:
     if not isinstance(outs, list):
         raise DvcFileError(origin, "'outs' must be a list")
     return DvcFile(
-        outs=tuple(_parse_out(item, origin) for item in outs),
+        outs=tuple(parse_out(item, origin) for item in outs),
         extra={k: v for k, v in data.items() if k != "outs"},
     )
 
