@@ -51,6 +51,17 @@ class DvcFileError(BaleError):
         self.problem = problem
 
 
+class IgnoreFileError(BaleError):
+    """A `.dvcignore` file cannot be read; `line` is 0 for the whole file."""
+
+    def __init__(self, path: str, line: int, problem: str) -> None:
+        where, fix = (f"{path}:{line}", "fix or remove that line") if line else (path, "fix it")
+        super().__init__(f"{where}: {problem}; {fix}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
 class ManifestError(BaleError):
     """A `.dir` manifest is malformed or names an unsafe path."""
 
