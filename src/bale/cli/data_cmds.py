@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
-from bale.cli.output import plural, progress_for
+from bale.cli.args import add_jobs
+from bale.cli.output import plural, progress_for, summary
 from bale.errors import CheckoutError
-
-
-def _jobs(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel jobs")
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -23,7 +21,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--to-remote", action="store_true", help="upload to the remote, not to the cache"
         )
         parser.add_argument("-r", "--remote", help="remote for --to-remote")
-        _jobs(parser)
+        add_jobs(parser)
         parser.set_defaults(func=cmd_add)
     elif name == "status":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
@@ -33,18 +31,18 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-a", "--all-branches", action="store_true", help="with -c")
         parser.add_argument("-T", "--all-tags", action="store_true", help="with -c")
         parser.add_argument("-A", "--all-commits", action="store_true", help="with -c")
-        _jobs(parser)
+        add_jobs(parser)
         parser.set_defaults(func=cmd_status)
     elif name == "checkout":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
         parser.add_argument("-f", "--force", action="store_true", help="discard local changes")
         parser.add_argument("--relink", action="store_true", help="recreate links and copies")
-        _jobs(parser)
+        add_jobs(parser)
         parser.set_defaults(func=cmd_checkout)
     elif name == "commit":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
         parser.add_argument("-f", "--force", action="store_true", help="commit without asking")
-        _jobs(parser)
+        add_jobs(parser)
         parser.set_defaults(func=cmd_commit)
     elif name == "remove":
         parser.add_argument("targets", nargs="+", metavar="TARGET")
@@ -71,25 +69,15 @@ def _locked(ws):
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from bale.errors import UsageError
     from bale.workspace.add import add
 
-    if args.to_remote:
-        if args.out or args.no_commit:
-            raise UsageError("--to-remote takes neither -o nor --no-commit")
-        from bale.workspace.sync import add_to_remote
-
-        with _workspace(args) as ws, _locked(ws):
-            added, uploaded = add_to_remote(
-                ws, args.targets, remote=args.remote, use_glob=args.glob
-            )
-        if not args.quiet:
-            print(f"{plural(uploaded, 'file')} uploaded")
-    else:
-        with _workspace(args) as ws, _locked(ws):
-            added = add(
-                ws, args.targets, out=args.out, no_commit=args.no_commit, use_glob=args.glob
-            )
+    with _workspace(args) as ws, _locked(ws):
+        added = add(
+            ws, args.targets, out=args.out, no_commit=args.no_commit, use_glob=args.glob,
+            to_remote=args.to_remote, remote=args.remote,
+        )  # fmt: skip
+    if args.to_remote and not args.quiet:
+        print(f"{plural(sum(a.uploaded for a in added), 'file')} uploaded")
     if not args.quiet and ws.repo.git is not None and added:
         ignores = {os.path.join(os.path.dirname(a.out), ".gitignore").lstrip("/") for a in added}
         files = sorted({a.dvcfile for a in added} | ignores)
@@ -104,14 +92,26 @@ def cmd_add(args: argparse.Namespace) -> int:
 UP_TO_DATE = "Data and pipelines are up to date."
 
 
-def _show_status(status: dict) -> None:
-    for dvcfile, changes in status.items():
-        print(f"{dvcfile}:")
-        for change in changes:
-            for group, outs in change.items():
-                print(f"\t{group}:")
-                for path, state in outs.items():
-                    print(f"\t\t{(state + ':'):<20}{path}")
+def _status_dict(ws, result) -> dict[str, list[dict]]:
+    """DVC's `status --json`: {file or stage: [{"changed outs": {out: state}}]},
+    paths relative to the current folder as DVC prints them."""
+    shown: dict[str, list[dict]] = {}
+    for change in result.changes:
+        key = os.path.relpath(ws.repo.abs(change.dvcfile))
+        if change.stage is not None:
+            pipeline = os.path.join(os.path.dirname(key), "dvc.yaml")
+            key = change.stage if pipeline == "dvc.yaml" else f"{pipeline}:{change.stage}"
+        outs = shown.setdefault(key, [{"changed outs": {}}])[0]["changed outs"]
+        outs[os.path.relpath(ws.repo.abs(change.path))] = change.state
+    return shown
+
+
+def _unchecked(ws, pipelines: list[str]) -> str:
+    names = ", ".join(os.path.relpath(ws.repo.abs(p)) for p in pipelines)
+    return (
+        f"{names}: the stages' dependencies, parameters and commands were not checked "
+        "(bale does not run pipelines yet; dvc status checks them)"
+    )
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -121,17 +121,26 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws:
         result = status(ws, args.targets or None)
+    shown = _status_dict(ws, result)
     if args.json:
         import json
 
-        print(json.dumps(result))
-    elif args.quiet:
-        pass
-    elif result:
-        _show_status(result)
-    else:
-        print(UP_TO_DATE)
-    return 1 if (args.quiet and result) else 0
+        print(json.dumps(shown))
+        if result.unchecked:
+            print(f"WARNING: {_unchecked(ws, result.unchecked)}", file=sys.stderr)
+    elif not args.quiet:
+        for dvcfile, changes in shown.items():
+            print(f"{dvcfile}:")
+            for change in changes:
+                for group, outs in change.items():
+                    print(f"\t{group}:")
+                    for path, state in outs.items():
+                        print(f"\t\t{(state + ':'):<20}{path}")
+        if result.unchecked:
+            print(("Data is up to date; " if not shown else "") + _unchecked(ws, result.unchecked))
+        elif not shown:
+            print(UP_TO_DATE)
+    return 1 if (args.quiet and (shown or result.unchecked)) else 0
 
 
 def _cloud_status(args: argparse.Namespace) -> int:
@@ -139,31 +148,26 @@ def _cloud_status(args: argparse.Namespace) -> int:
 
     scope = Scope(args.targets or None, args.all_branches, args.all_tags, args.all_commits)
     with _workspace(args) as ws:
-        name, result = cloud_status(ws, scope, remote=args.remote)
+        result = cloud_status(ws, scope, remote=args.remote)
+    shown = {os.path.relpath(ws.repo.abs(path)): state for path, state in result.changes.items()}
+    # A file of history bale could not read: what it uses is unknown, never "in sync".
+    shown.update((str(u), "unreadable") for u in result.unreadable)
     if args.json:
         import json
 
-        print(json.dumps(result))
+        print(json.dumps(shown))
     elif not args.quiet:
-        if not result:
-            print(f"Cache and remote '{name}' are in sync.")
-        for path, state in result.items():
-            print(f"\t{(state + ':'):<20}{os.path.relpath(ws.repo.abs(path))}")
-    return 1 if (args.quiet and result) else 0
+        if not shown:
+            names = "', '".join(result.remotes)
+            print(f"Cache and remote '{names}' are in sync.")
+        for path, state in shown.items():
+            print(f"\t{(state + ':'):<20}{path}")
+    return 1 if (args.quiet and shown) else 0
 
 
-def _summary(changes) -> str:
-    parts = []
-    if changes.added:
-        parts.append(f"{plural(len(changes.added), 'file')} added")
-    if changes.modified:
-        parts.append(f"{plural(len(changes.modified), 'file')} modified")
-    if changes.deleted:
-        parts.append(f"{plural(len(changes.deleted), 'file')} deleted")
-    return " and ".join(parts)
-
-
-def print_changes(ws, changes, *, quiet: bool) -> None:
+def print_changes(ws, changes, *, quiet: bool, fetched: int = 0) -> None:
+    """DVC's lines for a checkout (`M\tpath`), then its summary (`2 files
+    fetched and 1 file added`); raises for outputs that could not be placed."""
     if not quiet:
         for letter, paths in (
             ("M", changes.modified),
@@ -173,9 +177,16 @@ def print_changes(ws, changes, *, quiet: bool) -> None:
             for path in paths:
                 suffix = "/" if os.path.isdir(ws.repo.abs(path)) else ""
                 print(f"{letter}\t{os.path.relpath(ws.repo.abs(path))}{suffix}")
-        summary = _summary(changes)
-        if summary:
-            print(summary)
+        line = summary(
+            [
+                (fetched, "fetched"),
+                (len(changes.added), "added"),
+                (len(changes.modified), "modified"),
+                (len(changes.deleted), "deleted"),
+            ]
+        )
+        if line:
+            print(line)
     if changes.failed:
         raise CheckoutError(
             "checkout failed for: "

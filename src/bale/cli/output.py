@@ -41,3 +41,9 @@ def progress_for(args: Any) -> Any:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def summary(counts: list[tuple[int, str]]) -> str:
+    """DVC's summary line: `2 files fetched, 1 file added and 1 file deleted`."""
+    words = [f"{plural(n, 'file')} {what}" for n, what in counts if n]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)

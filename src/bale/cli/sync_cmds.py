@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from bale.cli.args import add_jobs
 from bale.cli.output import plural
 from bale.errors import BaleError, UsageError
 
@@ -18,7 +19,7 @@ def _scope_flags(parser: argparse.ArgumentParser) -> None:
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-r", "--remote", help="remote name (default: core.remote)")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel transfers")
+    add_jobs(parser, help="parallel transfers")
     if name in ("push", "pull", "fetch"):
         parser.add_argument("targets", nargs="*", metavar="TARGET")
         _scope_flags(parser)
@@ -45,8 +46,6 @@ def _workspace(args: argparse.Namespace):
     from bale.repo.repository import Repo
     from bale.workspace.context import Workspace
 
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("-j/--jobs must be at least 1")
     return Workspace(Repo.open(os.getcwd()), jobs=args.jobs, progress=progress_for(args))
 
 
@@ -76,15 +75,25 @@ def _report(result, verb: str, quiet: bool) -> None:
             print("Everything is up to date.")
 
 
+def _warn_unreadable(result) -> None:
+    for unreadable in result.unreadable:
+        print(
+            f"WARNING: {unreadable} could not be read; the data it records was left out",
+            file=sys.stderr,
+        )
+
+
 def cmd_push(args: argparse.Namespace) -> int:
     from bale.workspace.sync import push
 
     with _workspace(args) as ws:
         result = push(ws, _scope(args), remote=args.remote)
+    _warn_unreadable(result)
     if result.missing:
+        first = result.missing[0]
         print(
             f"WARNING: {plural(len(result.missing), 'object')} not in the cache, not pushed "
-            f"(e.g. {result.missing[0]})",
+            f"(e.g. {first.oid}), needed by '{os.path.relpath(ws.repo.abs(first.path))}'",
             file=sys.stderr,
         )
     _report(result, "push", args.quiet)
@@ -96,6 +105,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws:
         result = fetch(ws, _scope(args), remote=args.remote)
+    _warn_unreadable(result)
     _report(result, "fetch", args.quiet)
     return 0
 
@@ -108,18 +118,20 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws:
         result = fetch(ws, _scope(args), remote=args.remote)
+        _warn_unreadable(result)
         if result.failed:
             _report(result, "fetch", args.quiet)
         with repo_lock(ws.repo.tmp_dir):
             changes = checkout(ws, args.targets or None, force=args.force)
-    if not args.quiet and result.transferred:
-        print(f"{plural(result.transferred, 'file')} fetched")
-    print_changes(ws, changes, quiet=args.quiet)
+    nothing = not (result.transferred or changes.added or changes.modified or changes.deleted)
+    if nothing and not changes.failed and not args.quiet:
+        print("Everything is up to date.")
+    print_changes(ws, changes, quiet=args.quiet, fetched=result.transferred)
     return 0
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from bale.workspace.sync import gc_apply, gc_plan
+    from bale.workspace.gc import gc_apply, gc_plan
 
     if not (args.workspace or args.all_branches or args.all_tags or args.all_commits):
         raise UsageError(
@@ -127,25 +139,29 @@ def cmd_gc(args: argparse.Namespace) -> int:
             "everything else in the cache is deleted"
         )
     with _workspace(args) as ws:
-        local, remote = gc_plan(
+        plan = gc_plan(
             ws, _scope(args), projects=args.projects, cloud=args.cloud, remote=args.remote
         )
-        where = "the cache" + (" and the remote" if args.cloud else "")
-        if not local and not remote:
+        on_remotes = sum(len(objs) for objs in plan.remote.values())
+        names = "', '".join(plan.remote)
+        where = "the cache" + (f" and remote '{names}'" if args.cloud else "")
+        if not plan.local and not on_remotes:
             if not args.quiet:
                 print("No unused objects to remove.")
             return 0
         if not args.quiet or args.dry:
             print(
-                f"{plural(len(local), 'object')} in the cache"
-                + (f" and {plural(len(remote), 'object')} on the remote" if args.cloud else "")
+                f"{plural(len(plan.local), 'object')} in the cache"
+                + (f" and {plural(on_remotes, 'object')} on remote '{names}'" if args.cloud else "")
                 + " are not used by the chosen revisions"
             )
         if args.dry:
-            for oid, _ in local:
+            for oid, _ in plan.local:
                 print(f"cache: {oid}")
-            for oid, _ in remote:
-                print(f"remote: {oid}")
+            for name, objs in plan.remote.items():
+                label = "remote" if len(plan.remote) == 1 else f"remote {name}"
+                for oid, _ in objs:
+                    print(f"{label}: {oid}")
             return 0
         if not args.force:
             if not sys.stdin.isatty():
@@ -154,14 +170,14 @@ def cmd_gc(args: argparse.Namespace) -> int:
             if answer not in ("y", "yes"):
                 print("Nothing deleted.")
                 return 0
-        gc_apply(ws, local, remote, remote=args.remote)
+        gc_apply(ws, plan)
     if not args.quiet:
-        print(f"Removed {plural(len(local) + len(remote), 'object')}.")
+        print(f"Removed {plural(len(plan.local) + on_remotes, 'object')}.")
     return 0
 
 
 def cmd_fsck(args: argparse.Namespace) -> int:
-    from bale.workspace.sync import fsck
+    from bale.workspace.fsck import fsck
 
     with _workspace(args) as ws:
         bad = fsck(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bale.errors import GitError
 
@@ -86,8 +86,10 @@ def list_revs(git: Git, *, branches: bool, tags: bool, commits: bool) -> list[st
     return list(dict.fromkeys(refs))
 
 
-def read_files_at(git: Git, rev: str, prefix: str, suffix: str) -> dict[str, bytes]:
-    """Blobs under `prefix` (relative to the git root) ending with `suffix` at `rev`."""
+def read_files_at(
+    git: Git, rev: str, prefix: str, pick: Callable[[str], bool]
+) -> dict[str, bytes]:
+    """Blobs under `prefix` (relative to the git root) at `rev` whose path `pick` picks."""
     listing = git.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix or ".").decode()
     wanted: list[tuple[str, str]] = []
     for item in listing.split("\0"):
@@ -95,7 +97,7 @@ def read_files_at(git: Git, rev: str, prefix: str, suffix: str) -> dict[str, byt
             continue
         meta, _, path = item.partition("\t")
         _mode, kind, sha = meta.split()
-        if kind == "blob" and path.endswith(suffix):
+        if kind == "blob" and pick(path):
             wanted.append((path, sha))
     if not wanted:
         return {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from typing import NamedTuple
 
 from bale.errors import (
@@ -17,6 +18,7 @@ from bale.errors import (
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.walk import FileEntry, stat_file
+from bale.remotes.base import Backend
 from bale.workspace import gitignore
 from bale.workspace.context import Workspace
 from bale.workspace.index import (
@@ -24,6 +26,7 @@ from bale.workspace.index import (
     Tracked,
     all_tracked,
     load_dvcfile,
+    metadata_problem,
     save_dvcfile,
 )
 from bale.workspace.save import record, save_path
@@ -32,6 +35,7 @@ from bale.workspace.save import record, save_path
 class Added(NamedTuple):
     dvcfile: str
     out: str
+    uploaded: int = 0  # objects sent to the remote (--to-remote)
 
 
 def _expand(targets: list[str], use_glob: bool) -> list[str]:
@@ -53,8 +57,9 @@ def _check_target(ws: Workspace, target: str) -> str:
     repo = ws.repo
     rel = repo.rel(target)
     path = repo.abs(rel)
-    if rel == "" or rel == ".dvc" or rel.startswith(".dvc/") or rel.split("/")[0] == ".git":
-        raise BaleError(f"'{target}' cannot be tracked: it is the repository or its metadata")
+    problem = metadata_problem(rel)
+    if problem is not None:
+        raise BaleError(f"'{target}' cannot be tracked: it {problem}")
     if os.path.islink(path):
         real = os.path.realpath(path)
         if not any(real == r or real.startswith(r + os.sep) for r in ws.link_roots):
@@ -69,8 +74,11 @@ def _check_target(ws: Workspace, target: str) -> str:
         raise BaleError(f"'{target}' is neither a file nor a folder")
     if not os.access(path, os.R_OK) or (os.path.isdir(path) and not os.access(path, os.X_OK)):
         raise BaleError(f"'{target}' is not readable; fix its permissions")
-    if rel.endswith(DVCFILE_SUFFIX):
-        raise BaleError(f"'{target}' is a .dvc file; add the data it describes instead")
+    line = repo.ignore.ignored_by(rel, is_dir=os.path.isdir(path))
+    if line is not None:
+        raise BaleError(
+            f"'{target}' is ignored by {line}; remove that line to track it, or add another path"
+        )
     return rel
 
 
@@ -81,9 +89,13 @@ def add(
     out: str | None = None,
     no_commit: bool = False,
     use_glob: bool = False,
+    to_remote: bool = False,
+    remote: str | None = None,
 ) -> list[Added]:
-    """Track each target: store it in the cache, write `TARGET.dvc` and the
-    `.gitignore` entry, and stage both when `core.autostage` is set.
+    """Track each target: store it in the cache (or, `to_remote`, only on
+    `remote`), write `TARGET.dvc` and the `.gitignore` entry, and stage both
+    when `core.autostage` is set. Every check runs before anything is stored
+    or uploaded.
 
     Raises:
         BaleError: a target is missing, outside the repository, tracked by
@@ -91,6 +103,8 @@ def add(
             written for any target when one fails these checks.
     """
     repo = ws.repo
+    if to_remote and (out is not None or no_commit):
+        raise UsageError("--to-remote takes neither -o nor --no-commit")
     targets = _expand(targets, use_glob)
     if out is None:
         plan = _plan(ws, targets)
@@ -112,19 +126,34 @@ def add(
 
     touched: list[str] = []
     added: list[Added] = []
-    for rel, owner in plan.whole:
-        added.append(
-            _add_one(
-                ws,
-                rel,
-                owner,
-                no_commit=no_commit,
-                touched=touched,
-                listing=plan.listings.get(rel),
+    if to_remote:
+        if plan.granular:
+            raise UsageError(
+                f"--to-remote adds whole files or folders, not '{plan.granular[0][0]}' "
+                "inside a tracked folder"
             )
-        )
-    for rel, owner in plan.granular:
-        added.append(_add_granular(ws, rel, owner, touched=touched))
+        from bale.workspace.sync import open_backend
+
+        # Opened only after every target passed the checks: a refused target
+        # uploads nothing.
+        _spec, backend = open_backend(ws, remote)
+        try:
+            for rel, owner in plan.whole:
+                recorded, uploaded = _upload(ws, rel, owner, backend, plan.listings.get(rel))
+                added.append(_write(ws, rel, owner, recorded, touched)._replace(uploaded=uploaded))
+        finally:
+            backend.close()
+    else:
+        for rel, owner in plan.whole:
+            recorded = record(ws, rel, owner.out if owner is not None else None,
+                              commit=not no_commit, listing=plan.listings.get(rel))  # fmt: skip
+            if not no_commit and not ws.linker.is_copy:
+                from bale.workspace.checkout import place_output
+
+                place_output(ws, Tracked(rel + DVCFILE_SUFFIX, recorded, 0, rel), relink=True)
+            added.append(_write(ws, rel, owner, recorded, touched))
+        for rel, owner in plan.granular:
+            added.append(_add_granular(ws, rel, owner, touched=touched))
     if repo.git is not None and repo.config.get_bool("core", "autostage"):
         repo.git.add(touched)
     return added
@@ -145,6 +174,11 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
     granular: list[tuple[str, Tracked]] = []
     for target, rel in zip(targets, rels, strict=True):
         owner = _owner(tracked, rel)
+        if owner is not None and owner.stage is not None:
+            raise OverlappingOutputError(
+                f"'{target}' is {'' if owner.rel == rel else 'inside '}an output of stage "
+                f"{owner.origin}, which bale does not change; run the stage (dvc repro) instead"
+            )
         if owner is not None and owner.rel != rel:
             _check_granular(rel, owner.rel, owner.out)
             granular.append((rel, owner))
@@ -152,12 +186,12 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
         inside = [t for t in tracked if t.rel.startswith(rel + "/")]
         if inside:
             raise OverlappingOutputError(
-                f"'{target}' contains '{inside[0].rel}', which {inside[0].dvcfile} already "
+                f"'{target}' contains '{inside[0].rel}', which {inside[0].origin} already "
                 f"tracks; run: bale remove {inside[0].dvcfile} first, or add the other path"
             )
         if owner is not None and owner.dvcfile != rel + DVCFILE_SUFFIX:
             raise OverlappingOutputError(
-                f"'{target}' is already an output of {owner.dvcfile}; use bale commit"
+                f"'{target}' is already an output of {owner.origin}; use bale commit"
             )
         plans.append((rel, owner))
     # An output its own .dvc file already tracks is git-ignored: not asked again.
@@ -182,30 +216,20 @@ def _owner(tracked: list[Tracked], rel: str) -> Tracked | None:
     return None
 
 
-def _add_one(
-    ws: Workspace,
-    rel: str,
-    owner: Tracked | None,
-    *,
-    no_commit: bool,
-    touched: list[str],
-    listing: list[FileEntry] | None = None,
+def _write(
+    ws: Workspace, rel: str, owner: Tracked | None, recorded: Out, touched: list[str]
 ) -> Added:
+    """Write `rel`'s `.dvc` file (its other outputs and keys kept) and its
+    `.gitignore` entry."""
     repo = ws.repo
     dvcfile_rel = rel + DVCFILE_SUFFIX
     old = load_dvcfile(repo, dvcfile_rel) if os.path.exists(repo.abs(dvcfile_rel)) else None
-    out = record(ws, rel, owner.out if owner is not None else None, commit=not no_commit,
-                 listing=listing)  # fmt: skip
     if old is not None and owner is not None:
         outs = list(old.outs)
-        outs[owner.index] = out
+        outs[owner.index] = recorded
         dvcfile = old._replace(outs=tuple(outs))
     else:
-        dvcfile = DvcFile(outs=(out,))
-    if not no_commit and not ws.linker.is_copy:
-        from bale.workspace.checkout import place_output
-
-        place_output(ws, Tracked(dvcfile_rel, out, 0), relink=True)
+        dvcfile = DvcFile(outs=(recorded,))
     save_dvcfile(repo, dvcfile_rel, dvcfile)
     touched.append(repo.abs(dvcfile_rel))
     if repo.git is not None:
@@ -213,6 +237,60 @@ def _add_one(
         if written:
             touched.append(written)
     return Added(dvcfile_rel, rel)
+
+
+def _upload(
+    ws: Workspace,
+    rel: str,
+    owner: Tracked | None,
+    backend: Backend,
+    listing: list[FileEntry] | None,
+) -> tuple[Out, int]:
+    """`add --to-remote`: send what is at `rel` straight to the remote, the
+    folder's manifest last (a remote never names a folder it cannot serve),
+    keeping nothing in the cache. Returns the output and the objects sent.
+
+    Raises:
+        BaleError: an upload failed; the `.dvc` file is not written.
+    """
+    import tempfile
+
+    from bale.formats.manifest import dump_manifest
+    from bale.hashing.tree import hash_tree
+    from bale.remotes import transfer
+
+    path = ws.repo.abs(rel)
+    if os.path.isdir(path):
+        tree = hash_tree(path, rel, listing if listing is not None else ws.listing(rel),
+                         ws.state, jobs=ws.jobs, need_entries=True)  # fmt: skip
+        assert tree.entries is not None
+        sources = [(os.path.join(path, p), md5, False) for p, md5 in tree.entries]
+        oid, size, nfiles, isexec = tree.oid, tree.size, tree.nfiles, False
+    else:
+        entry = stat_file(path)
+        assert entry is not None
+        oid = ws.file_md5(rel, entry, legacy=False)
+        sources = [(path, oid, False)]
+        size, nfiles, isexec = entry.size, None, entry.isexec
+    results = [transfer.upload(backend, sources, jobs=ws.jobs, progress=ws.progress)]
+    if nfiles is not None:
+        assert tree.entries is not None
+        with tempfile.TemporaryDirectory(dir=ws.repo.tmp_dir) as tmp:
+            manifest = os.path.join(tmp, "manifest")
+            with open(manifest, "wb") as fobj:
+                fobj.write(dump_manifest(tree.entries))
+            if not results[0].failed:
+                results.append(transfer.upload(backend, [(manifest, oid, False)], jobs=ws.jobs))
+    failed = [f for r in results for f in r.failed]
+    if failed:
+        bad, why = failed[0]
+        raise BaleError(
+            f"{len(failed)} object(s) of '{rel}' failed to upload, e.g. {bad}: {why}; "
+            "nothing was recorded; run the same command again"
+        )
+    start = owner.out if owner is not None else Out(path=posixpath.basename(rel))
+    recorded = start.with_hash(oid, size=size, nfiles=nfiles, isexec=isexec)
+    return recorded, sum(len(r.transferred) for r in results)
 
 
 def _check_granular(rel: str, owner_rel: str, owner: Out) -> None:

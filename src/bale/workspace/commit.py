@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bale.errors import TargetNotFoundError
+from bale.errors import BaleError, TargetNotFoundError
 from bale.workspace.context import Workspace
 from bale.workspace.index import collect, load_dvcfile, save_dvcfile
 from bale.workspace.save import record
@@ -18,6 +18,13 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
     changed = []
     by_file: dict[str, list] = {}
     for tracked, _sub in collect(ws.repo, targets):
+        if tracked.stage is not None:
+            if targets:
+                raise BaleError(
+                    f"'{tracked.rel}' is an output of stage {tracked.origin}; bale does not "
+                    "record pipeline runs yet: run the stage (dvc repro, or dvc commit)"
+                )
+            continue  # dvc.lock is the pipeline's to write
         by_file.setdefault(tracked.dvcfile, []).append(tracked)
     for rel, items in by_file.items():
         dvcfile = load_dvcfile(ws.repo, rel)

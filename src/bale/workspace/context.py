@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import threading
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from bale.odb.link import Linker
 from bale.odb.store import ObjectStore
 from bale.progress import NO_PROGRESS, Progress
 from bale.repo.repository import Repo
+from bale.workspace.index import metadata_problem
 
 MANY = 512  # above this many lookups, list the cache once instead of stat per object
 
@@ -101,11 +103,13 @@ class Workspace:
         self.close()
 
     def check_inside(self, rel: str, *, follow: bool = False) -> None:
-        """Refuse `rel` if a symlink on the way to it leads out of the repository.
+        """Refuse `rel` if a symlink on the way to it leads out of the
+        repository, or into a place bale never writes (`.git`, `.dvc`, …).
 
         A `.dvc` file or a `.gitignore` entry may name `data/x` while `data` is
-        a symlink to another folder: writing there would write outside the
-        workspace. With `follow`, `rel` itself may not be such a symlink
+        a symlink to another folder (git checks symlinks out as they were
+        committed): writing there would write outside the workspace, or into
+        `.git/hooks`. With `follow`, `rel` itself may not be such a symlink
         either (a folder output that checkout fills).
 
         Raises:
@@ -116,6 +120,16 @@ class Workspace:
         if real != self.real_root and not real.startswith(self.real_root + os.sep):
             raise UnsafePathError(
                 f"'{rel}' leads to '{real}', outside the repository, through a symlink; "
+                "replace the symlink with a folder"
+            )
+        inner = os.path.relpath(real, self.real_root).replace(os.sep, "/")
+        if not follow:
+            inner = posixpath.join(inner, posixpath.basename(rel))
+        inner = posixpath.normpath(inner)
+        problem = metadata_problem(inner)
+        if problem is not None and inner != posixpath.normpath(rel):
+            raise UnsafePathError(
+                f"'{rel}' leads to '{inner}' through a symlink, and that {problem}; "
                 "replace the symlink with a folder"
             )
 

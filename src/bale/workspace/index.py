@@ -1,4 +1,10 @@
-"""Finding `.dvc` files and their outputs, and resolving command targets."""
+"""Finding `.dvc` files, pipeline outputs (`dvc.lock`) and resolving targets.
+
+Every output path a `.dvc` file or a lock file names goes through
+`checked_out_path` before any command sees it: that is where paths bale must
+never write (the root, `.git`, `.dvc`, stage files, `.dvcignore`d paths,
+anything outside the repository) are refused, for every command at once.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +12,102 @@ import os
 import posixpath
 from typing import NamedTuple
 
-from bale.errors import BaleError, DvcFileError, TargetNotFoundError
+from bale.errors import BaleError, DvcFileError, OverlappingOutputError, TargetNotFoundError
 from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, parse_dvcfile
+from bale.formats.lockfile import (
+    LOCK_FILE,
+    PIPELINE_FILE,
+    load_pipeline,
+    out_flags,
+    parse_lockfile,
+    stage_definition,
+    stage_wdir,
+)
 from bale.fsutil import atomic_write
 from bale.hashing.walk import SKIP_DIRS
+from bale.repo.ignore import IgnoreRules
 from bale.repo.repository import Repo
 
 DVCFILE_SUFFIX = ".dvc"
+STAGE_FILES = frozenset({PIPELINE_FILE, LOCK_FILE})
 
 
 class Tracked(NamedTuple):
-    """One output and the `.dvc` file (relative to the root) that records it."""
+    """One output and the file (relative to the root) that records it: a
+    `.dvc` file, or a `dvc.lock` for the outputs of its stage `stage`."""
 
     dvcfile: str
     out: Out
     index: int
+    rel: str  # the output's path relative to the repository root
+    stage: str | None = None
 
     @property
-    def rel(self) -> str:
-        """The output's path relative to the repository root."""
-        return out_rel(self.dvcfile, self.out.path)
+    def origin(self) -> str:
+        """Where the output is declared, for messages: `x.dvc`, `dvc.yaml:train`."""
+        if self.stage is None:
+            return self.dvcfile
+        return f"{posixpath.join(posixpath.dirname(self.dvcfile), PIPELINE_FILE)}:{self.stage}"
 
 
 def out_rel(dvcfile_rel: str, out_path: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(dvcfile_rel), out_path))
 
 
+def metadata_problem(rel: str) -> str | None:
+    """Why bale may never write an output at `rel` (root-relative, normalised),
+    or None: the root itself, anything inside `.git`, `.hg` or `.dvc` at any
+    depth (dvc's own ignore rules), and the stage files (`*.dvc`, `dvc.yaml`,
+    `dvc.lock`) a command would then overwrite."""
+    if rel in ("", "."):
+        return "is the repository root"
+    if rel == ".." or rel.startswith("../") or posixpath.isabs(rel):
+        return "lies outside the repository"
+    parts = rel.split("/")
+    for part in parts:
+        if part in SKIP_DIRS:
+            return f"is inside {part}/ (repository metadata), where bale never writes"
+    name = parts[-1]
+    if name.endswith(DVCFILE_SUFFIX):
+        return "is a .dvc file, which cannot be an output"
+    if name in STAGE_FILES:
+        return f"is a pipeline file ({name}), which cannot be an output"
+    return None
+
+
+def checked_out_path(
+    base: str, path: str, *, origin: str, ignore: IgnoreRules | None, is_dir: bool = False
+) -> str:
+    """The root-relative path of an output written as `path` in a file whose
+    paths are relative to the folder `base` (root-relative).
+
+    Raises:
+        DvcFileError: the path is one bale never writes (`metadata_problem`),
+            or `ignore`'s `.dvcignore` rules hide it.
+    """
+    if posixpath.isabs(path) or "\0" in path:
+        raise DvcFileError(origin, f"output '{path}' lies outside the repository; fix this entry")
+    rel = posixpath.normpath(posixpath.join(base, path))
+    problem = metadata_problem("" if rel == "." else rel)
+    if problem is not None:
+        raise DvcFileError(origin, f"output '{path}' {problem}; remove this entry")
+    if ignore is not None:
+        line = ignore.ignored_by(rel, is_dir=is_dir)
+        if line is not None:
+            raise DvcFileError(
+                origin,
+                f"output '{path}' is ignored by {line}; remove that line or this output",
+            )
+    return rel
+
+
 def load_dvcfile(repo: Repo, rel: str) -> DvcFile:
+    """Parse the `.dvc` file `rel`, refusing outputs bale must not write.
+
+    Raises:
+        TargetNotFoundError: there is no such file.
+        DvcFileError: it is malformed or names such an output.
+    """
     path = repo.abs(rel)
     try:
         with open(path, encoding="utf-8") as fobj:
@@ -42,11 +117,64 @@ def load_dvcfile(repo: Repo, rel: str) -> DvcFile:
     except (UnicodeDecodeError, IsADirectoryError) as exc:
         raise DvcFileError(rel, "not a text file; restore it from git") from exc
     dvcfile = parse_dvcfile(text, origin=rel)
+    base = posixpath.dirname(rel)
     for out in dvcfile.outs:
-        target = out_rel(rel, out.path)
-        if posixpath.isabs(out.path) or target == ".." or target.startswith("../"):
-            raise DvcFileError(rel, f"output '{out.path}' lies outside the repository")
+        checked_out_path(base, out.path, origin=rel, ignore=repo.ignore, is_dir=out.is_dir)
     return dvcfile
+
+
+def _read_text(repo: Repo, rel: str) -> str | None:
+    try:
+        with open(repo.abs(rel), encoding="utf-8") as fobj:
+            return fobj.read()
+    except FileNotFoundError:
+        return None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise DvcFileError(rel, "not a text file; restore it from git") from exc
+
+
+def stage_outputs(
+    folder: str,
+    pipeline_text: str | None,
+    lock_text: str | None,
+    *,
+    ignore: IgnoreRules | None,
+    checked: bool = True,
+) -> list[Tracked]:
+    """The outputs the last run of each stage of `folder/dvc.yaml` recorded in
+    `folder/dvc.lock`, with `cache`, `push` and `remote` from `dvc.yaml`.
+    A stage the lock records but `dvc.yaml` no longer defines is left out, as
+    dvc does. Without `checked`, paths are only normalised (for history,
+    where nothing is written at them).
+
+    Raises:
+        DvcFileError: either file is malformed, or a path is one bale never writes.
+    """
+    if pipeline_text is None or lock_text is None:
+        return []
+    yaml_rel = posixpath.join(folder, PIPELINE_FILE)
+    lock_rel = posixpath.join(folder, LOCK_FILE)
+    stages = load_pipeline(pipeline_text, origin=yaml_rel)
+    found = []
+    for stage in parse_lockfile(lock_text, origin=lock_rel).stages:
+        if stage_definition(stages, stage.name) is None:
+            continue
+        origin = f"{yaml_rel}:{stage.name}"
+        base = posixpath.normpath(
+            posixpath.join(folder, stage_wdir(stages, stage.name, origin=origin))
+        )
+        flags = out_flags(stages, stage.name)
+        for index, out in enumerate(stage.outs):
+            rel = (
+                checked_out_path(base, out.path, origin=origin, ignore=ignore, is_dir=out.is_dir)
+                if checked
+                else posixpath.normpath(posixpath.join(base, out.path))
+            )
+            flag = flags.get(out.path)
+            if flag is not None:
+                out = out._replace(cache=flag.cache, push=flag.push, remote=flag.remote)
+            found.append(Tracked(lock_rel, out, index, rel, stage.name))
+    return found
 
 
 def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
@@ -69,23 +197,35 @@ def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
 
 
 def tracked_of(rel: str, dvcfile: DvcFile) -> list[Tracked]:
-    return [Tracked(rel, out, i) for i, out in enumerate(dvcfile.outs)]
+    return [Tracked(rel, out, i, out_rel(rel, out.path)) for i, out in enumerate(dvcfile.outs)]
 
 
-def find_dvcfiles(repo: Repo, start_rel: str = "") -> dict[str, DvcFile]:
-    """Every `.dvc` file under `start_rel`, parsed, by path; the walk does not
-    descend into outputs, ignored folders, or other repositories' roots.
+class Index(NamedTuple):
+    """Everything the workspace tracks: outputs of `.dvc` files and of
+    pipeline stages, and the `dvc.yaml` files found."""
+
+    tracked: list[Tracked]
+    pipelines: list[str]
+
+
+def load_index(repo: Repo) -> Index:
+    """Every output of every `.dvc` file and `dvc.lock` in the repository; the
+    walk does not descend into outputs, ignored folders, or other
+    repositories' roots.
 
     Raises:
-        DvcFileError: a `.dvc` file is malformed.
+        DvcFileError: a file is malformed, or names an output bale never writes.
+        OverlappingOutputError: two outputs are the same path, or one lies inside another.
     """
-    found: dict[str, DvcFile] = {}
+    tracked: list[Tracked] = []
+    pipelines: list[str] = []
     outputs: set[str] = set()
-    stack = [start_rel]
+    stack = [""]
     while stack:
         rel = stack.pop()
         ignored = repo.ignore.matcher(rel)
         subdirs = []
+        stage_files = []
         try:
             it = os.scandir(repo.abs(rel))
         except (FileNotFoundError, NotADirectoryError):
@@ -98,62 +238,118 @@ def find_dvcfiles(repo: Repo, start_rel: str = "") -> dict[str, DvcFile]:
                     if name in SKIP_DIRS or (ignored and ignored(name, True)):
                         continue
                     subdirs.append(child)
-                elif name.endswith(DVCFILE_SUFFIX) and entry.is_file():
-                    if ignored and ignored(name, False):
+                elif name.endswith(DVCFILE_SUFFIX) or name in STAGE_FILES:
+                    if not entry.is_file() or (ignored and ignored(name, False)):
                         continue
-                    dvcfile = found[child] = load_dvcfile(repo, child)
-                    outputs.update(out_rel(child, out.path) for out in dvcfile.outs)
+                    if name in STAGE_FILES:
+                        stage_files.append(name)
+                        continue
+                    found = tracked_of(child, load_dvcfile(repo, child))
+                    tracked += found
+                    outputs.update(t.rel for t in found)
+        if PIPELINE_FILE in stage_files:
+            pipelines.append(posixpath.join(rel, PIPELINE_FILE))
+            found = stage_outputs(
+                rel,
+                _read_text(repo, posixpath.join(rel, PIPELINE_FILE)),
+                _read_text(repo, posixpath.join(rel, LOCK_FILE)),
+                ignore=repo.ignore,
+            )
+            tracked += found
+            outputs.update(t.rel for t in found)
         for child in subdirs:
             if child in outputs or os.path.isdir(os.path.join(repo.abs(child), ".dvc")):
                 continue
             stack.append(child)
-    return dict(sorted(found.items()))
+    tracked.sort(key=lambda t: (t.dvcfile, t.stage or "", t.index))
+    check_overlaps(tracked)
+    return Index(tracked, sorted(pipelines))
 
 
-def collect(repo: Repo, targets: list[str] | None) -> list[tuple[Tracked, str | None]]:
+def check_overlaps(tracked: list[Tracked]) -> None:
+    """Refuse two outputs at one path, or one inside another: checkout would
+    place whichever it read last.
+
+    Raises:
+        OverlappingOutputError: naming both outputs and where each is declared.
+    """
+    by_rel: dict[str, Tracked] = {}
+    for t in tracked:
+        other = by_rel.get(t.rel)
+        if other is not None:
+            raise OverlappingOutputError(
+                f"'{t.rel}' is an output of both {other.origin} and {t.origin}; remove one of them"
+            )
+        by_rel[t.rel] = t
+    for t in tracked:
+        parent = t.rel.rpartition("/")[0]
+        while parent:
+            other = by_rel.get(parent)
+            if other is not None:
+                raise OverlappingOutputError(
+                    f"'{t.rel}' ({t.origin}) is inside '{other.rel}', an output of "
+                    f"{other.origin}; remove one of them"
+                )
+            parent = parent.rpartition("/")[0]
+
+
+def collect(
+    repo: Repo, targets: list[str] | None, *, index: Index | None = None
+) -> list[tuple[Tracked, str | None]]:
     """Outputs named by `targets` (all when none), with an optional sub-path.
 
-    A target may be a `.dvc` file, an output, a path inside a tracked folder
-    (granular: the sub-path is returned), or a folder holding `.dvc` files.
+    A target may be a `.dvc` file, a `dvc.yaml` or `dvc.lock` (its stages'
+    outputs), `dvc.yaml:STAGE`, an output, a path inside a tracked folder
+    (granular: the sub-path is returned), or a folder holding outputs. The
+    whole index is loaded either way, so that outputs two files claim are
+    refused whatever the targets.
 
     Raises:
         TargetNotFoundError: a target matches nothing tracked.
+        OverlappingOutputError: see `load_index`.
     """
+    everything = (index or load_index(repo)).tracked
     if not targets:
-        return [(t, None) for t in all_tracked(repo)]
+        return [(t, None) for t in everything]
     result: list[tuple[Tracked, str | None]] = []
-    everything: list[Tracked] | None = None
     for target in targets:
-        rel = repo.rel(target)
-        if rel.endswith(DVCFILE_SUFFIX) and os.path.isfile(repo.abs(rel)):
-            result.extend((t, None) for t in tracked_of(rel, load_dvcfile(repo, rel)))
-            continue
-        if os.path.isfile(repo.abs(rel + DVCFILE_SUFFIX)):
-            dvcfile_rel = rel + DVCFILE_SUFFIX
-            tracked = [
-                t for t in tracked_of(dvcfile_rel, load_dvcfile(repo, dvcfile_rel)) if t.rel == rel
-            ]
-            if tracked:
-                result.extend((t, None) for t in tracked)
-                continue
-        if everything is None:
-            everything = all_tracked(repo)
-        matched = False
-        for t in everything:
-            if t.rel == rel:
-                result.append((t, None))
-                matched = True
-            elif rel.startswith(t.rel + "/"):
-                result.append((t, rel[len(t.rel) + 1 :]))
-                matched = True
-            elif rel == "" or t.rel.startswith(rel + "/"):
-                result.append((t, None))
-                matched = True
-        if not matched:
+        picked = _match(repo, everything, target)
+        if not picked:
+            rel = repo.rel(target.partition(":")[0] if _is_stage_address(target) else target)
             raise not_tracked_error(
-                repo, target, rel, f"run: bale add {target}", missing="no .dvc file tracks it"
+                repo, target, rel, f"run: bale add {target}", missing="nothing tracks it"
             )
+        result += picked
     return result
+
+
+def _is_stage_address(target: str) -> bool:
+    path, colon, _name = target.rpartition(":")
+    return bool(colon) and posixpath.basename(path.replace(os.sep, "/")) == PIPELINE_FILE
+
+
+def _match(repo: Repo, everything: list[Tracked], target: str) -> list[tuple[Tracked, str | None]]:
+    """What one target names among the tracked outputs."""
+    if _is_stage_address(target):
+        path, _, name = target.rpartition(":")
+        lock = posixpath.join(posixpath.dirname(repo.rel(path)), LOCK_FILE)
+        return [(t, None) for t in everything if t.dvcfile == lock and t.stage == name]
+    rel = repo.rel(target)
+    if rel.endswith(DVCFILE_SUFFIX) and os.path.isfile(repo.abs(rel)):
+        return [(t, None) for t in everything if t.dvcfile == rel]
+    if posixpath.basename(rel) in STAGE_FILES and os.path.isfile(repo.abs(rel)):
+        lock = posixpath.join(posixpath.dirname(rel), LOCK_FILE)
+        return [(t, None) for t in everything if t.dvcfile == lock]
+    own = [(t, None) for t in everything if t.dvcfile == rel + DVCFILE_SUFFIX and t.rel == rel]
+    if own:
+        return own
+    picked: list[tuple[Tracked, str | None]] = []
+    for t in everything:
+        if t.rel == rel or rel == "" or t.rel.startswith(rel + "/"):
+            picked.append((t, None))
+        elif rel.startswith(t.rel + "/"):
+            picked.append((t, rel[len(t.rel) + 1 :]))
+    return picked
 
 
 def not_tracked_error(
@@ -167,4 +363,4 @@ def not_tracked_error(
 
 
 def all_tracked(repo: Repo) -> list[Tracked]:
-    return [t for rel, f in find_dvcfiles(repo).items() for t in tracked_of(rel, f)]
+    return load_index(repo).tracked

@@ -12,6 +12,7 @@ from bale.workspace.index import (
     DVCFILE_SUFFIX,
     all_tracked,
     load_dvcfile,
+    metadata_problem,
     not_tracked_error,
     out_rel,
     save_dvcfile,
@@ -82,8 +83,12 @@ def move(ws: Workspace, src: str, dst: str) -> str:
     new_dvc = dst_rel + DVCFILE_SUFFIX
     ws.check_inside(src_rel)
     ws.check_inside(dst_rel)
-    if dst_rel == "" or dst_rel.split("/")[0] in (".dvc", ".git"):
-        raise BaleError(f"'{dst}' is the repository's metadata; choose another destination")
+    problem = metadata_problem(dst_rel)
+    if problem is not None:
+        raise BaleError(f"cannot move to '{dst}': it {problem}; choose another destination")
+    line = repo.ignore.ignored_by(dst_rel, is_dir=os.path.isdir(repo.abs(src_rel)))
+    if line is not None:
+        raise BaleError(f"cannot move to '{dst}': it is ignored by {line}; choose another")
     if dst_rel == src_rel or dst_rel.startswith(src_rel + "/"):
         raise BaleError(f"cannot move '{src}' into itself; choose another destination")
     for path in (dst_rel, new_dvc):
@@ -98,7 +103,7 @@ def move(ws: Workspace, src: str, dst: str) -> str:
             or other.rel.startswith(dst_rel + "/")
         ):
             raise OverlappingOutputError(
-                f"'{dst_rel}' overlaps '{other.rel}', which {other.dvcfile} tracks; "
+                f"'{dst_rel}' overlaps '{other.rel}', which {other.origin} tracks; "
                 "choose another destination"
             )
     os.makedirs(os.path.dirname(repo.abs(dst_rel)) or repo.root, exist_ok=True)

@@ -1,12 +1,13 @@
-"""`status`: how the workspace differs from what the `.dvc` files record."""
+"""`status`: how the workspace differs from what `.dvc` and `dvc.lock` files record."""
 
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from bale.hashing.tree import certainly_differs
 from bale.workspace.context import Workspace
-from bale.workspace.index import Tracked, collect
+from bale.workspace.index import Tracked, collect, load_index
 
 
 def output_status(ws: Workspace, tracked: Tracked) -> str | None:
@@ -37,19 +38,32 @@ def output_status(ws: Workspace, tracked: Tracked) -> str | None:
     return None
 
 
-def status(ws: Workspace, targets: list[str] | None = None) -> dict[str, list[dict]]:
-    """{dvcfile: [{"changed outs": {out: state}}]} for what changed, as DVC's --json.
+class Change(NamedTuple):
+    """One output that differs: where it is declared (a `.dvc` file, or a
+    `dvc.lock` and its stage), its root-relative path, and DVC's word for it."""
 
-    Paths are relative to the current directory, as DVC prints them.
-    """
-    result: dict[str, list[dict]] = {}
-    cwd = os.getcwd()
-    for tracked, _sub in collect(ws.repo, targets):
+    dvcfile: str
+    stage: str | None
+    path: str
+    state: str
+
+
+class Status(NamedTuple):
+    """What `status` found: the outputs that differ, in the order of their
+    files, and the `dvc.yaml` files whose stages' dependencies, parameters
+    and commands were not checked (bale does not run pipelines yet): a
+    status with any of those is never "up to date"."""
+
+    changes: list[Change]
+    unchecked: list[str]
+
+
+def status(ws: Workspace, targets: list[str] | None = None) -> Status:
+    """Compare the outputs the targets name (all when none) with the workspace."""
+    index = load_index(ws.repo)
+    changes = []
+    for tracked, _sub in collect(ws.repo, targets, index=index):
         state = output_status(ws, tracked)
-        if state is None:
-            continue
-        key = os.path.relpath(ws.repo.abs(tracked.dvcfile), cwd)
-        out_key = os.path.relpath(ws.repo.abs(tracked.rel), cwd)
-        changes = result.setdefault(key, [{"changed outs": {}}])
-        changes[0]["changed outs"][out_key] = state
-    return result
+        if state is not None:
+            changes.append(Change(tracked.dvcfile, tracked.stage, tracked.rel, state))
+    return Status(changes, [] if targets else index.pipelines)

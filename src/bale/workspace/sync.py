@@ -1,7 +1,7 @@
-"""push, fetch, pull, status -c, gc and fsck: the workspace's side of remotes.
+"""push, fetch and status -c: the workspace's side of remotes.
 
-Which objects to move is decided here (from `.dvc` files and git history);
-moving them is the transfer engine's job (`remotes.transfer`).
+Which objects to move is decided here (from `.dvc` files, `dvc.lock` files and
+git history); moving them is the transfer engine's job (`remotes.transfer`).
 """
 
 from __future__ import annotations
@@ -13,22 +13,31 @@ from typing import NamedTuple
 from bale.errors import BaleError, ObjectMissingError
 from bale.repo.remote_config import remote_spec
 from bale.workspace.context import Presence, Workspace
-from bale.workspace.used import UsedOut, objects_of, used_outs
+from bale.workspace.used import Unreadable, UsedOut, objects_of, used_outs
 
 Obj = tuple[str, bool]  # (oid, legacy)
 
 
-class SyncResult:
-    """What a push or fetch did: objects moved, objects that failed, and
-    outputs whose objects the cache lacks."""
+class MissingObject(NamedTuple):
+    """An object a command needed and the cache lacks; `path` is the output
+    (or the file inside a folder output) that needs it."""
 
-    __slots__ = ("failed", "missing", "transferred")
+    oid: str
+    path: str
+
+
+class SyncResult:
+    """What a push or fetch did: objects moved, objects that failed, objects
+    the cache lacks, and files of history that could not be read."""
+
+    __slots__ = ("failed", "missing", "transferred", "unreadable")
 
     def __init__(self) -> None:
         self.transferred = 0
         # (oid, why): objects missing from or corrupt on the remote, per object
         self.failed: list[tuple[str, BaleError]] = []
-        self.missing: list[str] = []
+        self.missing: list[MissingObject] = []
+        self.unreadable: list[Unreadable] = []
 
 
 class Scope(NamedTuple):
@@ -39,26 +48,41 @@ class Scope(NamedTuple):
 
 
 def open_backend(ws: Workspace, remote: str | None):
+    """The named remote's (or the default's) spec and an open backend for it.
+
+    Raises:
+        ConfigError: no such remote, no default, or no url.
+        RemoteConfigError: its URL or options are wrong.
+    """
     from bale.remotes import open_remote
 
     spec = remote_spec(ws.repo, remote)
     return spec, open_remote(spec.url, spec.options)
 
 
-def _outs(
-    ws: Workspace, scope: Scope, *, for_push: bool = False
-) -> tuple[list[UsedOut], set[str] | None]:
-    """The chosen revisions' outputs the targets pick, and the paths the targets
-    name (None: no targets, everything)."""
-    outs = used_outs(
+class Chosen(NamedTuple):
+    """The outputs a scope picks, the paths its targets name (None: no
+    targets), and the files of history that could not be read."""
+
+    outs: list[UsedOut]
+    picked: set[str] | None
+    unreadable: list[Unreadable]
+
+
+def chosen_outs(ws: Workspace, scope: Scope, *, for_push: bool = False) -> Chosen:
+    """The chosen revisions' outputs the targets pick."""
+    used = used_outs(
         ws, scope.targets, all_branches=scope.all_branches, all_tags=scope.all_tags,
         all_commits=scope.all_commits,
     )  # fmt: skip
+    outs = used.outs
     picked = _target_paths(ws, scope.targets) if scope.targets else None
     if picked is not None:
         # A target limits every chosen revision, not only the workspace.
         outs = [u for u in outs if _parts(u.rel, picked) is not False]
-    return ([u for u in outs if u.out.push] if for_push else outs), picked
+    if for_push:
+        outs = [u for u in outs if u.out.push]
+    return Chosen(outs, picked, used.unreadable)
 
 
 def _target_paths(ws: Workspace, targets: list[str]) -> set[str]:
@@ -68,7 +92,7 @@ def _target_paths(ws: Workspace, targets: list[str]) -> set[str]:
 
     paths = set()
     for target in targets:
-        rel = ws.repo.rel(target)
+        rel = ws.repo.rel(target.partition(":")[0])
         if not (rel.endswith(DVCFILE_SUFFIX) and os.path.isfile(ws.repo.abs(rel))):
             paths.add(rel)
         for tracked, sub in collect(ws.repo, [target]):
@@ -101,24 +125,31 @@ def _entries(ws: Workspace, used: UsedOut, picked: set[str] | None) -> list[tupl
     ]
 
 
-def _objects(ws: Workspace, outs: list[UsedOut], picked: set[str] | None) -> set[Obj]:
+def objects_needed(ws: Workspace, outs: list[UsedOut], picked: set[str] | None) -> set[Obj]:
     """Every object the outputs need; a folder whose manifest is not in the
     cache counts with its manifest alone."""
     if picked is None:
         return objects_of(ws, outs)
-    objects: set[Obj] = set()
-    for used in outs:
-        assert used.out.oid is not None
-        objects.add((used.out.oid, used.out.legacy))
-        if used.out.is_dir:
+    return set(_named(ws, outs, picked))
+
+
+def _named(ws: Workspace, outs: list[UsedOut], picked: set[str] | None) -> dict[Obj, str]:
+    """Every object the outputs need, with the path that needs it; a folder
+    whose manifest is not in the cache counts with its manifest alone."""
+    named: dict[Obj, str] = {}
+    for u in outs:
+        assert u.out.oid is not None
+        named.setdefault((u.out.oid, u.out.legacy), u.rel)
+        if u.out.is_dir:
             try:
-                objects.update((md5, used.out.legacy) for _, md5 in _entries(ws, used, picked))
+                for relpath, md5 in _entries(ws, u, picked):
+                    named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
             except ObjectMissingError:
                 continue
-    return objects
+    return named
 
 
-def _by_remote(outs: list[UsedOut], remote: str | None) -> dict[str | None, list[UsedOut]]:
+def by_remote(outs: list[UsedOut], remote: str | None) -> dict[str | None, list[UsedOut]]:
     """Outputs grouped by the remote each uses, as DVC does: the one its `.dvc`
     entry names (`remote:`), else `remote` (-r), else the default (None). With
     -r, outputs that name another remote are left out. With no outputs, the
@@ -138,11 +169,12 @@ Step = Callable[[Workspace, list[UsedOut], "set[str] | None", "str | None", Sync
 def _each_remote(
     ws: Workspace, scope: Scope, remote: str | None, step: Step, *, for_push: bool = False
 ) -> SyncResult:
-    """Run `step` once for each remote the chosen outputs use (`_by_remote`)."""
-    outs, picked = _outs(ws, scope, for_push=for_push)
+    """Run `step` once for each remote the chosen outputs use (`by_remote`)."""
+    chosen = chosen_outs(ws, scope, for_push=for_push)
     result = SyncResult()
-    for name, group in _by_remote(outs, remote).items():
-        step(ws, group, picked, name, result)
+    result.unreadable = chosen.unreadable
+    for name, group in by_remote(chosen.outs, remote).items():
+        step(ws, group, chosen.picked, name, result)
     return result
 
 
@@ -161,20 +193,16 @@ def _push_to(
 ) -> None:
     from bale.remotes import transfer
 
-    missing_dirs = [
-        u for u in outs if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
-    ]
-    objects = _objects(ws, outs, picked)
+    objects = objects_needed(ws, outs, picked)
     # Folders the state knows whole in the cache need no listing of it.
     whole = [u for u in outs if ws.known_whole(u.out)]
-    present = _objects(ws, whole, picked) & objects if whole else set()
+    present = objects_needed(ws, whole, picked) & objects if whole else set()
     rest = objects - present
     in_cache = {
         legacy: Presence(ws.store, legacy=legacy, expect=sum(o[1] is legacy for o in rest))
         for legacy in (False, True)
     }
     present |= {o for o in rest if o[0] in in_cache[o[1]]}
-    local_missing = sorted(o for o, _legacy in objects - present)
     files = {o for o in objects if not o[0].endswith(".dir")}
     dirs = objects - files
     _spec, backend = open_backend(ws, remote)
@@ -187,7 +215,9 @@ def _push_to(
             result.failed += done.failed
     finally:
         backend.close()
-    result.missing += local_missing + [u.rel for u in missing_dirs]
+    if objects - present:
+        names = _named(ws, outs, picked)
+        result.missing += [MissingObject(o[0], names[o]) for o in sorted(objects - present)]
 
 
 def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
@@ -218,7 +248,8 @@ def _fetch_from(
                 try:
                     entries.update((md5, u.out.legacy) for _, md5 in _entries(ws, u, picked))
                 except ObjectMissingError:
-                    result.missing.append(u.rel)
+                    assert u.out.oid is not None
+                    result.missing.append(MissingObject(u.out.oid, u.rel))
         new = Presence(ws.store, legacy=False, expect=len(entries))
         old = Presence(ws.store, legacy=True, expect=len(entries))
         wanted = sorted(o for o in entries if o[0] not in (old if o[1] else new))
@@ -229,29 +260,42 @@ def _fetch_from(
         backend.close()
 
 
-def cloud_status(
-    ws: Workspace, scope: Scope, *, remote: str | None = None
-) -> tuple[str, dict[str, str]]:
-    """(remote names, {path: 'new' | 'missing' | 'deleted'}) for objects not in
-    sync, each output against its remote: new = only in the cache, deleted =
-    only on the remote, missing = in neither."""
+class CloudStatus(NamedTuple):
+    """What `status -c` found: the remotes compared, `{path: 'new' | 'deleted'
+    | 'missing'}` for objects not in sync (new: only in the cache, deleted:
+    only on the remote, missing: in neither), and the files of history that
+    could not be read (what they use is unknown)."""
+
+    remotes: list[str]
+    changes: dict[str, str]
+    unreadable: list[Unreadable]
+
+
+def cloud_status(ws: Workspace, scope: Scope, *, remote: str | None = None) -> CloudStatus:
+    """Compare the cache with the remote each chosen output uses.
+
+    A folder whose manifest the cache lacks is read from the remote's copy
+    (fetched into the cache, verified, as dvc does), so its files are
+    compared too; when neither holds it, the folder is 'missing'.
+    """
     from bale.remotes import transfer
 
-    outs, picked = _outs(ws, scope)
+    chosen = chosen_outs(ws, scope)
     names: list[str] = []
     status: dict[str, str] = {}
-    for name, group in _by_remote(outs, remote).items():
-        named: dict[Obj, str] = {}
-        for u in group:
-            named[(u.out.oid, u.out.legacy)] = u.rel
-            if u.out.is_dir:
-                try:
-                    for relpath, md5 in _entries(ws, u, picked):
-                        named.setdefault((md5, u.out.legacy), f"{u.rel}/{relpath}")
-                except ObjectMissingError:
-                    pass
+    for name, group in by_remote(chosen.outs, remote).items():
         spec, backend = open_backend(ws, name)
         try:
+            manifests = sorted(
+                {
+                    (u.out.oid, u.out.legacy)
+                    for u in group
+                    if u.out.is_dir and not ws.store.exists(u.out.oid, legacy=u.out.legacy)
+                }
+            )
+            if manifests:
+                transfer.fetch(ws.store, backend, manifests, jobs=ws.jobs)
+            named = _named(ws, group, chosen.picked)
             on_remote = transfer.present(backend, sorted(named), jobs=ws.jobs)
         finally:
             backend.close()
@@ -265,169 +309,4 @@ def cloud_status(
                 status[path] = "deleted"
             elif not in_cache and not remote_has:
                 status[path] = "missing"
-    return "', '".join(names), dict(sorted(status.items()))
-
-
-def _used_objects(ws: Workspace, scope: Scope, projects: list[str]) -> set[Obj]:
-    """What the chosen revisions of this project and of `projects` use. Each
-    project's folders are read from its own cache (it may share only the remote).
-
-    Raises:
-        BaleError: a folder's manifest is not in its project's cache.
-    """
-    from bale.repo.repository import Repo
-
-    used: set[Obj] = set()
-    for project in [None, *projects]:
-        w = ws if project is None else Workspace(Repo.open(project))
-        try:
-            outs = used_outs(
-                w, None, all_branches=scope.all_branches, all_tags=scope.all_tags,
-                all_commits=scope.all_commits,
-            )  # fmt: skip
-            for u in outs:
-                if u.out.is_dir and not w.store.exists(u.out.oid, legacy=u.out.legacy):
-                    where = "" if project is None else f" in project '{project}'"
-                    raise BaleError(
-                        f"the manifest of '{u.rel}'{where} ({u.out.oid}) is not in its cache, "
-                        "so gc cannot tell which files it keeps; run: bale fetch "
-                        f"(with the same -a/-T/-A){where} first"
-                    )
-            used |= objects_of(w, outs)
-        finally:
-            if w is not ws:
-                w.close()
-    return used
-
-
-def gc_plan(
-    ws: Workspace, scope: Scope, *, projects: list[str], cloud: bool, remote: str | None
-) -> tuple[list[Obj], list[Obj]]:
-    """(cache objects, remote objects) no chosen revision of any project uses."""
-    used = _used_objects(ws, scope, projects)
-    local = [(o, False) for o in ws.store.oids()] + [(o, True) for o in ws.store.oids(legacy=True)]
-    unused_local = sorted(o for o in local if o not in used)
-    unused_remote: list[Obj] = []
-    if cloud:
-        from bale.remotes import transfer
-
-        _spec, backend = open_backend(ws, remote)
-        try:
-            remote_objs = transfer.list_objects(backend)
-        finally:
-            backend.close()
-        unused_remote = sorted(o for o in remote_objs if o not in used)
-    return unused_local, unused_remote
-
-
-def gc_apply(
-    ws: Workspace, local: list[Obj], remote_objs: list[Obj], *, remote: str | None
-) -> None:
-    for legacy in (False, True):
-        ws.store.remove([o for o, lg in local if lg == legacy], legacy=legacy)
-    ws.store.clean_tmp()
-    if remote_objs:
-        from bale.remotes import transfer
-
-        _spec, backend = open_backend(ws, remote)
-        try:
-            transfer.remove(backend, remote_objs)
-        finally:
-            backend.close()
-
-
-def fsck(
-    ws: Workspace,
-    *,
-    remote: str | None = None,
-    cloud: bool = False,
-    targets: list[str] | None = None,
-) -> list[tuple[str, str]]:
-    """(oid, actual hash) of every object whose content does not match its name:
-    all of the cache's (or the remote's), or those the targets use that are there."""
-    chosen: list[Obj] | None = None
-    if targets:
-        outs, picked = _outs(ws, Scope(targets))
-        chosen = sorted(_objects(ws, outs, picked))
-    if cloud:
-        from bale.remotes import transfer
-
-        _spec, backend = open_backend(ws, remote)
-        try:
-            bad = transfer.verify(backend, chosen, jobs=ws.jobs, progress=ws.progress)
-        finally:
-            backend.close()
-        return [(oid, actual) for oid, actual in bad if actual != "missing"]  # status -c's job
-    from bale.parallel import map_batched
-
-    if chosen is None:
-        objs = [(o, False) for o in ws.store.oids()]
-        objs += [(o, True) for o in ws.store.oids(legacy=True)]
-    else:
-        objs = [(oid, legacy) for oid, legacy in chosen if ws.store.exists(oid, legacy=legacy)]
-
-    def run(batch):
-        return [(oid, ws.store.verify(oid, legacy=legacy)) for oid, legacy in batch]
-
-    checked = map_batched(run, objs, jobs=ws.jobs, forked=True)
-    return [(oid, actual) for oid, actual in checked if oid != actual]
-
-
-def relpath(ws: Workspace, rel: str) -> str:
-    return os.path.relpath(ws.repo.abs(rel))
-
-
-def add_to_remote(
-    ws: Workspace, targets: list[str], *, remote: str | None = None, use_glob: bool = False
-) -> tuple[list, int]:
-    """`add --to-remote`: upload the targets' content straight to the remote,
-    without keeping a cache copy, then track them as `add` does.
-
-    The data goes up first, so a `.dvc` file never names content the remote
-    lacks. Returns (what add recorded, objects uploaded).
-    """
-    import glob as globlib
-    import tempfile
-
-    from bale.errors import TargetNotFoundError
-    from bale.hashing.tree import hash_tree
-    from bale.hashing.walk import stat_file
-    from bale.remotes import transfer
-    from bale.workspace.add import add
-
-    if use_glob:
-        targets = [m for t in targets for m in sorted(globlib.glob(t, recursive=True))] or targets
-    _spec, backend = open_backend(ws, remote)
-    uploaded = 0
-    try:
-        sources: list[tuple[str, str, bool]] = []
-        manifests: list[tuple[str, bytes]] = []
-        for target in targets:
-            rel = ws.repo.rel(target)
-            path = ws.repo.abs(rel)
-            if os.path.isdir(path):
-                tree = hash_tree(path, rel, ws.listing(rel), ws.state, need_entries=True)
-                assert tree.entries is not None and tree.manifest is not None
-                sources += [(os.path.join(path, p), md5, False) for p, md5 in tree.entries]
-                manifests.append((tree.oid, tree.manifest))
-            else:
-                entry = stat_file(path)
-                if entry is None:
-                    raise TargetNotFoundError(target)
-                sources.append((path, ws.file_md5(rel, entry, legacy=False), False))
-        done = transfer.upload(backend, sources, jobs=ws.jobs, progress=ws.progress)
-        with tempfile.TemporaryDirectory(prefix="bale-manifests-") as tmp:
-            files = []
-            for oid, data in manifests:
-                with open(os.path.join(tmp, oid), "wb") as fobj:
-                    fobj.write(data)
-                files.append((os.path.join(tmp, oid), oid, False))
-            done_dirs = transfer.upload(backend, files, jobs=ws.jobs)
-        failed = done.failed + done_dirs.failed
-        if failed:
-            oid, why = failed[0]
-            raise BaleError(f"upload of {len(failed)} object(s) failed, e.g. {oid}: {why}")
-        uploaded = len(done.transferred) + len(done_dirs.transferred)
-    finally:
-        backend.close()
-    return add(ws, targets, no_commit=True), uploaded
+    return CloudStatus(names, dict(sorted(status.items())), chosen.unreadable)

@@ -1,4 +1,4 @@
-"""Which objects a set of revisions uses: what push, fetch and gc work on."""
+"""Which objects a set of revisions uses: what push, fetch, status -c and gc work on."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError
 from bale.formats.dvcfile import Out, parse_dvcfile
+from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.repo.git import list_revs, read_files_at
 from bale.workspace.context import Workspace
-from bale.workspace.index import DVCFILE_SUFFIX, Tracked, collect, out_rel
+from bale.workspace.index import DVCFILE_SUFFIX, Tracked, collect, stage_outputs, tracked_of
 
 
 class UsedOut(NamedTuple):
@@ -20,6 +21,22 @@ class UsedOut(NamedTuple):
     out: Out
 
 
+class Unreadable(NamedTuple):
+    """A file of some revision bale could not read: what it uses is unknown."""
+
+    rev: str
+    path: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.rev[:8]}:{self.path} ({self.problem})"
+
+
+class Used(NamedTuple):
+    outs: list[UsedOut]
+    unreadable: list[Unreadable]
+
+
 def used_outs(
     ws: Workspace,
     targets: list[str] | None = None,
@@ -27,13 +44,16 @@ def used_outs(
     all_branches: bool = False,
     all_tags: bool = False,
     all_commits: bool = False,
-    workspace: bool = True,
-) -> list[UsedOut]:
-    """Outputs of the workspace's `.dvc` files and, with the flags, of git history."""
+) -> Used:
+    """Outputs of the workspace's `.dvc` files and `dvc.lock` files and, with
+    the flags, of git history; the files of history that could not be read
+    are returned, not skipped, so no caller mistakes "unknown" for "unused".
+    Outputs of history are counted whatever their path: their objects are
+    used, and nothing is written at those paths."""
     used: dict[tuple[str, str | None, str], UsedOut] = {}
-    if workspace:
-        for tracked, _sub in collect(ws.repo, targets):
-            _keep(used, tracked)
+    unreadable: list[Unreadable] = []
+    for tracked, _sub in collect(ws.repo, targets):
+        _keep(used, tracked)
     if all_branches or all_tags or all_commits:
         git = ws.repo.git
         if git is None:
@@ -41,18 +61,42 @@ def used_outs(
         prefix = os.path.relpath(ws.repo.root, git.root).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix
         for rev in list_revs(git, branches=all_branches, tags=all_tags, commits=all_commits):
-            for path, blob in read_files_at(git, rev, prefix, DVCFILE_SUFFIX).items():
-                rel = path[len(prefix) + 1 :] if prefix else path
-                try:
-                    dvcfile = parse_dvcfile(blob.decode("utf-8"), origin=f"{rev[:8]}:{rel}")
-                except (DvcFileError, UnicodeDecodeError):
-                    continue  # an old broken file in history is not this command's concern
-                for index, out in enumerate(dvcfile.outs):
-                    target = out_rel(rel, out.path)
-                    if target.startswith("../") or posixpath.isabs(out.path):
-                        continue
-                    _keep(used, Tracked(rel, out, index))
-    return list(used.values())
+            blobs = read_files_at(git, rev, prefix, _is_stage_file)
+            files = {
+                (path[len(prefix) + 1 :] if prefix else path): blob for path, blob in blobs.items()
+            }
+            for tracked in _tracked_at(rev, files, unreadable):
+                _keep(used, tracked)
+    return Used(list(used.values()), unreadable)
+
+
+def _is_stage_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name.endswith(DVCFILE_SUFFIX) or name in (PIPELINE_FILE, LOCK_FILE)
+
+
+def _tracked_at(rev: str, files: dict[str, bytes], unreadable: list[Unreadable]) -> list[Tracked]:
+    """The outputs the stage files of one revision record."""
+    found: list[Tracked] = []
+    for rel, blob in files.items():
+        name = posixpath.basename(rel)
+        try:
+            if name.endswith(DVCFILE_SUFFIX):
+                found += tracked_of(rel, parse_dvcfile(blob.decode("utf-8"), origin=rel))
+            elif name == PIPELINE_FILE:
+                folder = posixpath.dirname(rel)
+                lock = files.get(posixpath.join(folder, LOCK_FILE))
+                found += stage_outputs(
+                    folder,
+                    blob.decode("utf-8"),
+                    None if lock is None else lock.decode("utf-8"),
+                    ignore=None,
+                    checked=False,
+                )
+        except (DvcFileError, UnicodeDecodeError) as exc:
+            problem = exc.problem if isinstance(exc, DvcFileError) else "not UTF-8 text"
+            unreadable.append(Unreadable(rev, rel, problem))
+    return found
 
 
 def _keep(used: dict, tracked: Tracked) -> None:
@@ -62,9 +106,7 @@ def _keep(used: dict, tracked: Tracked) -> None:
     used.setdefault((tracked.rel, out.oid, out.hash_name), UsedOut(tracked.rel, out))
 
 
-def objects_of(
-    ws: Workspace, outs: list[UsedOut], *, need_entries: bool = True
-) -> set[tuple[str, bool]]:
+def objects_of(ws: Workspace, outs: list[UsedOut]) -> set[tuple[str, bool]]:
     """(oid, legacy) of every object the outputs need; folders' entries come
     from manifests present in the cache (missing manifests are skipped)."""
     objects: set[tuple[str, bool]] = set()
@@ -72,7 +114,7 @@ def objects_of(
         out = used.out
         assert out.oid is not None
         objects.add((out.oid, out.legacy))
-        if out.is_dir and need_entries:
+        if out.is_dir:
             try:
                 entries = ws.manifest(out)
             except FileNotFoundError:

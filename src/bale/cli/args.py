@@ -1,0 +1,30 @@
+"""Flags several commands share, with their value checks."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+
+class _Jobs(argparse.Action):
+    """`-j N`: a whole number of at least 1; anything else is a usage error (exit 2)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        try:
+            number = int(str(values))
+        except ValueError:
+            number = 0
+        if number < 1:
+            parser.error(f"-j/--jobs must be at least 1, not {values!r}")
+        setattr(namespace, self.dest, number)
+
+
+def add_jobs(parser: argparse.ArgumentParser, help: str = "parallel jobs") -> None:
+    parser.add_argument("-j", "--jobs", action=_Jobs, default=None, metavar="N", help=help)
