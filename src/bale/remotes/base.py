@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit, urlunsplit
 
 from bale.errors import RemoteConfigError
 
@@ -19,8 +18,7 @@ from bale.errors import RemoteConfigError
 COMMON_OPTIONS = frozenset(
     {"url", "jobs", "checksum_jobs", "verify", "worktree", "version_aware", "no_traverse"}
 )
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
+_BOOLS = {"true": True, "false": False}
 
 
 @runtime_checkable
@@ -81,18 +79,27 @@ class Backend(Protocol):
         ...
 
 
-def parse_bool(url: str, name: str, value: object, default: bool) -> bool:
-    """DVC's boolean option values (`true`/`false`, `yes`/`no`, `1`/`0`)."""
-    if value is None or value == "":
-        return default
+def as_bool(value: object) -> bool | None:
+    """DVC's booleans, the one definition bale has: `true` or `false` in any
+    case, as dvc 3.67 reads them (`yes`, `1` or a padded ` true` it refuses);
+    a bool is itself; None for anything else."""
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise RemoteConfigError(url, f"option '{name}' must be true or false, not '{value}'")
+    return _BOOLS.get(value.lower()) if isinstance(value, str) else None
+
+
+def parse_bool(url: str, name: str, value: object, default: bool) -> bool:
+    """A boolean option's value (`as_bool`); `default` when it is not set.
+
+    Raises:
+        RemoteConfigError: it is set to something else.
+    """
+    if value is None or value == "":
+        return default
+    parsed = as_bool(value)
+    if parsed is None:
+        raise RemoteConfigError(url, f"option '{name}' must be true or false, not '{value}'")
+    return parsed
 
 
 def parse_int(url: str, name: str, value: object, *, minimum: int = 1) -> int | None:
@@ -121,17 +128,27 @@ def check_options(url: str, scheme: str, options: Mapping[str, object], known: s
         )
 
 
+def split_url(url: str) -> tuple[str, str, str]:
+    """`scheme://netloc/rest` -> (scheme, netloc, "/rest"); ("", "", url) when
+    `url` has no scheme (a folder path). String work only: no regex to compile
+    at start-up, and nothing raises, whatever the URL holds."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not (scheme[:1].isalpha() and scheme.isascii()):
+        return "", "", url
+    if not all(c.isalnum() or c in "+.-" for c in scheme):
+        return "", "", url
+    end = min((i for i in map(rest.find, "/?#") if i >= 0), default=len(rest))
+    return scheme, rest[:end], rest[end:]
+
+
 def display_url(url: str) -> str:
-    """The URL without a password, safe for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL without a password, safe for messages and logs; never raises,
+    whatever the URL holds (a bad port is shown, to be fixed)."""
+    scheme, netloc, rest = split_url(url)
+    userinfo, at, host = netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username:
-        host = f"{parts.username}@{host}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return f"{scheme}://{userinfo.partition(':')[0]}@{host}{rest}"
 
 
 def scrub(text: str, secrets: Sequence[str | None]) -> str:
