@@ -13,13 +13,21 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(VENV)/bin/pip install $(PIP_FLAGS) -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed
+$(VENV)/.test-installed: $(VENV)/.installed $(VENV)/node/.installed
 	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[all,test]'
+	touch $@
+
+# Azurite (the Azure Blob emulator the remote tests start), from the lock file
+# in tests/fixtures/azurite, into the venv so `make clean` removes it too.
+$(VENV)/node/.installed: tests/fixtures/azurite/package-lock.json | $(VENV)/.installed
+	mkdir -p $(VENV)/node
+	cp tests/fixtures/azurite/package.json tests/fixtures/azurite/package-lock.json $(VENV)/node/
+	npm ci --prefix $(VENV)/node --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(DVC_VENV)/.installed: constraints.txt
 	$(PYTHON) -m venv $(DVC_VENV)
-	$(DVC_VENV)/bin/pip install $(PIP_FLAGS) 'dvc[s3,ssh]==3.67.1'
+	$(DVC_VENV)/bin/pip install $(PIP_FLAGS) 'dvc[s3,ssh,gs,azure]==3.67.1'
 	touch $@
 
 venv: $(VENV)/.installed
