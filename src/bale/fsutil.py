@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import os
 import re
+from typing import Any
 
 _COUNTER = itertools.count()
 _TOKEN: list[str] = []
@@ -33,7 +34,14 @@ def is_temporary(name: str) -> bool:
 
 
 def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool = True) -> None:
-    """Replace `path` with `data` so readers see the old or the new file, never half."""
+    """Replace `path` with `data` so readers see the old or the new file, never half.
+
+    The file is created under `tmp_name(path)` (with `mode`, less the umask)
+    and renamed over `path`; with `fsync`, its bytes and then its folder's
+    entry are flushed to disk, so after a power cut `path` is old or new,
+    never empty. An error names `path`, never the temporary name, and leaves
+    no temporary file.
+    """
     tmp = tmp_name(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
@@ -45,13 +53,90 @@ def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool
                 os.fsync(fd)
         finally:
             os.close(fd)
-        if mode is not None:
-            os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+        if fsync:
+            sync_folder(os.path.dirname(path) or ".")
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            raise OSError(exc.errno, exc.strerror, path) from exc
         raise
+
+
+def atomic_copy(src: str, dest: str, *, mode: int = 0o666) -> None:
+    """Copy `src` to `dest` under a temporary name and rename it, so `dest`
+    appears only once complete (a killed copy leaves at most a temporary file)."""
+    tmp = tmp_name(dest)
+    try:
+        copy_file(src, tmp, mode=mode)
+        os.replace(tmp, dest)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            remove_file(tmp)
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            raise OSError(exc.errno, exc.strerror, dest) from exc
+        raise
+
+
+def sync_folder(path: str) -> None:
+    """Flush a folder's entries (a rename into it) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_wanted() -> bool:
+    """Whether objects are flushed to disk before anything names them
+    (`BALE_FSYNC=0` turns it off, for throwaway data; see the README)."""
+    return os.environ.get("BALE_FSYNC", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def sync_filesystem(path: str) -> None:
+    """Flush every written file of the filesystem holding `path` to disk, in
+    one call: the objects a command wrote become durable before the `.dvc`
+    file, manifest or lock naming them is written. One flush for a whole
+    batch, as git's `core.fsyncMethod=batch` does: an fsync per object took
+    10.9 s for 20,000 small files here, against 0.3-0.7 s for this
+    (README, "Durability")."""
+    if not fsync_wanted():
+        return
+    if not hasattr(os, "sched_getaffinity"):  # not Linux: no syncfs
+        os.sync()
+        return
+    import ctypes
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return  # nothing was written there
+    try:
+        if ctypes.CDLL(None, use_errno=True).syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), path)
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(folder: str, names: list[str]) -> None:
+    """Remove what a killed command left beside these entries of `folder`:
+    their temporary files and half-filled folders (`NAME.<hex>-N.tmp`)."""
+    wanted = tuple(f"{name}." for name in names)
+    try:
+        it = os.scandir(folder)
+    except FileNotFoundError:
+        return
+    with it:
+        for entry in it:
+            if entry.name.startswith(wanted) and is_temporary(entry.name):
+                if entry.is_dir(follow_symlinks=False):
+                    import shutil
+
+                    shutil.rmtree(entry.path)
+                else:
+                    remove_file(entry.path)
 
 
 def remove_file(path: str) -> None:
@@ -65,12 +150,20 @@ def remove_file(path: str) -> None:
         os.unlink(path)
 
 
-def copy_file(src: str, dest: str, *, mode: int = 0o666, exclusive: bool = True) -> os.stat_result:
+def copy_file(
+    src: str,
+    dest: str,
+    *,
+    mode: int = 0o666,
+    exclusive: bool = True,
+    with_source_mode: bool = False,
+) -> Any:
     """Copy `src` to `dest` with as few system calls as the size allows
     (small files: one read, one write; large ones: sendfile in the kernel).
 
     `dest` is created with `mode` (O_EXCL unless `exclusive` is False), so a
-    read-only object needs no chmod. Returns the stat of `dest` as written.
+    read-only object needs no chmod. Returns the stat of `dest` as written,
+    and with `with_source_mode` also `src`'s mode, from the open descriptor.
     """
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
     fin = os.open(src, os.O_RDONLY)
@@ -87,6 +180,8 @@ def copy_file(src: str, dest: str, *, mode: int = 0o666, exclusive: bool = True)
                 offset = len(data)
                 while sent := os.sendfile(fd, fin, offset, 1 << 30):
                     offset += sent
+            if with_source_mode:
+                return os.fstat(fd), os.fstat(fin).st_mode
             return os.fstat(fd)
         finally:
             os.close(fd)

@@ -187,6 +187,12 @@ def print_changes(ws, changes, *, quiet: bool, fetched: int = 0) -> None:
         )
         if line:
             print(line)
+    if changes.corrupt:
+        path, oid = changes.corrupt[0]
+        raise CheckoutError(
+            f"checkout failed for: '{os.path.relpath(ws.repo.abs(path))}': cache object {oid} "
+            "does not match its name (corrupt); run: bale fsck --repair, then checkout again"
+        )
     if changes.failed:
         raise CheckoutError(
             "checkout failed for: "

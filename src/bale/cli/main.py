@@ -125,11 +125,24 @@ def run(args: argparse.Namespace) -> int:
 
             traceback.print_exc()
         where = f": '{exc.filename}'" if exc.filename else ""
-        print(f"ERROR: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"ERROR: {exc.strerror or exc}{where}{_os_fix(exc)}", file=sys.stderr)
         return 1
     finally:
         with contextlib.suppress(OSError):  # entry() flushes again and reports
             sys.stdout.flush()
+
+
+def _os_fix(exc: OSError) -> str:
+    """What a person can do about a failure of the system, when there is one thing."""
+    import errno
+
+    if isinstance(exc, PermissionError):
+        return "; check the permissions of that file and its folder"
+    if exc.errno == errno.ENOSPC:
+        return "; free some space on that disk and run the command again"
+    if exc.errno == errno.EROFS:
+        return "; that filesystem is read-only"
+    return ""
 
 
 def entry() -> None:

@@ -37,6 +37,24 @@ FileRow = tuple[str, int, int, int, str | None, str | None]
 Parts = dict[str, tuple[str, str, str | None]]
 
 
+def file_row(path: str, ino: int, mtime_ns: int, size: int, md5: str, *, legacy: bool) -> FileRow:
+    """A row of the files table: the DVC 3 md5 and the DVC 2 (dos2unix) one
+    have a column each, so one file can be known both ways."""
+    if legacy:
+        return (path, ino, mtime_ns, size, None, md5)
+    return (path, ino, mtime_ns, size, md5, None)
+
+
+def row_md5(
+    row: tuple[int, int, int, str | None, str | None] | None, entry: FileEntry, *, legacy: bool
+) -> str | None:
+    """The md5 a stored (ino, mtime, size, md5, d2u) row gives for `entry`,
+    if the row still describes that file (same inode, mtime and size)."""
+    if row is None or row[0] != entry.ino or row[1] != entry.mtime_ns or row[2] != entry.size:
+        return None
+    return row[4] if legacy else row[3]
+
+
 class StateDB:
     """A small sqlite file; safe to delete at any time (it is only a cache)."""
 
@@ -77,9 +95,15 @@ class StateDB:
         ).fetchone()
         return row
 
-    def record_files(self, rows: Iterable[tuple[str, FileEntry, str | None, str | None]]) -> None:
-        """Remember (path, entry, md5, d2u) rows in one transaction."""
-        self.record_rows((p, e.ino, e.mtime_ns, e.size, md5, d2u) for p, e, md5, d2u in rows)
+    def md5_of(self, path: str, entry: FileEntry, *, legacy: bool) -> str | None:
+        """The md5 remembered for the file at `path`, if it is still that file."""
+        return row_md5(self.lookup(path), entry, legacy=legacy)
+
+    def record_files(self, items: Iterable[tuple[str, FileEntry, str]], *, legacy: bool) -> None:
+        """Remember (path, entry, md5) in one transaction; `legacy` md5s are DVC 2's."""
+        self.record_rows(
+            file_row(p, e.ino, e.mtime_ns, e.size, md5, legacy=legacy) for p, e, md5 in items
+        )
 
     def record_rows(self, rows: Iterable[FileRow]) -> None:
         """Remember (path, ino, mtime, size, md5, d2u) rows in one transaction."""

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5, md5_bytes
-from bale.hashing.state import StateDB
+from bale.hashing.state import StateDB, row_md5
 from bale.hashing.walk import FileEntry, Listing
 from bale.parallel import map_batched
 
@@ -196,19 +196,13 @@ def known_md5s(
         known = {}
         for folder in folders:
             known.update(state.files_under(f"{key}/{folder[:-1]}"))
-    col = 4 if legacy else 3
     found: dict[str, str] = {}
     todo: list[FileEntry] = []
     for entry in listing:
-        row = known.get(f"{key}/{entry.relpath}" if entry.relpath else key)
-        if (
-            row is not None
-            and row[col]
-            and row[0] == entry.ino
-            and row[1] == entry.mtime_ns
-            and row[2] == entry.size
-        ):
-            found[entry.relpath] = row[col]
+        md5 = row_md5(known.get(f"{key}/{entry.relpath}" if entry.relpath else key), entry,
+                      legacy=legacy)  # fmt: skip
+        if md5:
+            found[entry.relpath] = md5
         else:
             todo.append(entry)
     return found, todo
@@ -217,12 +211,13 @@ def known_md5s(
 def record_hashed(
     state: StateDB, key: str, entries: Sequence[FileEntry], md5s: Sequence[str], *, legacy: bool
 ) -> None:
-    def rows():
-        for entry, md5 in zip(entries, md5s, strict=True):
-            path = f"{key}/{entry.relpath}" if entry.relpath else key
-            yield (path, entry, None, md5) if legacy else (path, entry, md5, None)
-
-    state.record_files(rows())
+    state.record_files(
+        (
+            (f"{key}/{entry.relpath}" if entry.relpath else key, entry, md5)
+            for entry, md5 in zip(entries, md5s, strict=True)
+        ),
+        legacy=legacy,
+    )
 
 
 def hash_tree(

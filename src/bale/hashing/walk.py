@@ -135,7 +135,12 @@ class _Walker:
                         mode = sres.st_mode
                         kind = mode & _IFMT
                         if kind == _IFDIR:
-                            if name not in SKIP_DIRS and not (ignored and ignored(name, True)):
+                            # A folder a killed `add -o` or checkout was filling is not data.
+                            if (
+                                name not in SKIP_DIRS
+                                and not (ignored and ignored(name, True))
+                                and not (name[-4:] == ".tmp" and is_temporary(name))
+                            ):
                                 stack.append(prefix + name)
                             continue
                         if name == ".dvcignore" or (ignored and ignored(name, False)):

@@ -23,3 +23,9 @@ def oid_from_parts(prefix: str, rest: str) -> str | None:
     """The oid stored as `prefix/rest`, or None if the name is not an object."""
     oid = prefix + rest
     return oid if len(prefix) == 2 and is_oid(oid) else None
+
+
+def prefix_folders(*, legacy: bool = False) -> list[str]:
+    """The 256 folders objects live in (`files/md5/00` … `ff`, or `00` … for 2.x)."""
+    base = "" if legacy else FILES_DIR + "/"
+    return [f"{base}{i:02x}" for i in range(256)]

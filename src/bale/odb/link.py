@@ -29,31 +29,40 @@ _UNSUPPORTED = {
 }
 
 
-# Each maker creates `tmp` from `src` and returns the stat of what `tmp` shows.
+class UntrustedObject(Exception):
+    """The object to place is not read-only, so its bytes may have changed
+    since they were verified (an edited hardlink, a hand-made copy): the
+    caller verifies it before placing it."""
 
 
-def _reflink(src: str, tmp: str, mode: int) -> os.stat_result:
+# Each maker creates `tmp` from `src` and returns the stat of what `tmp`
+# shows and the mode of `src` (for a hardlink or symlink, the same inode's).
+
+
+def _reflink(src: str, tmp: str, mode: int) -> tuple[os.stat_result, int]:
     with open(src, "rb") as fin:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             fcntl.ioctl(fd, FICLONE, fin.fileno())
-            return os.fstat(fd)
+            return os.fstat(fd), os.fstat(fin.fileno()).st_mode
         finally:
             os.close(fd)
 
 
-def _copy(src: str, tmp: str, mode: int) -> os.stat_result:
-    return copy_file(src, tmp, mode=mode)
+def _copy(src: str, tmp: str, mode: int) -> tuple[os.stat_result, int]:
+    return copy_file(src, tmp, mode=mode, with_source_mode=True)
 
 
-def _hardlink(src: str, tmp: str, mode: int) -> os.stat_result:
+def _hardlink(src: str, tmp: str, mode: int) -> tuple[os.stat_result, int]:
     os.link(src, tmp)
-    return os.stat(tmp)
+    sres = os.stat(tmp)
+    return sres, sres.st_mode
 
 
-def _symlink(src: str, tmp: str, mode: int) -> os.stat_result:
+def _symlink(src: str, tmp: str, mode: int) -> tuple[os.stat_result, int]:
     os.symlink(os.path.abspath(src), tmp)
-    return os.stat(tmp)
+    sres = os.stat(tmp)
+    return sres, sres.st_mode
 
 
 _MAKERS = {"reflink": _reflink, "copy": _copy, "hardlink": _hardlink, "symlink": _symlink}
@@ -67,20 +76,34 @@ class Linker:
         self._lock = threading.Lock()
 
     def place(
-        self, src: str, dest: str, *, isexec: bool = False, fresh: bool = False
+        self,
+        src: str,
+        dest: str,
+        *,
+        isexec: bool = False,
+        fresh: bool = False,
+        trusted_mode: int | None = None,
     ) -> os.stat_result:
         """Put the object `src` at `dest` (replacing it); return dest's stat.
 
         With `fresh`, `dest` does not exist and lies in a folder nobody sees
         until the caller renames it into place: it is made directly, without
-        a temporary name (one rename fewer per file). Safe to call from many
-        threads: when one finds a link type unsupported, the others that
-        tried it at the same time fall back too.
+        a temporary name (one rename fewer per file). With `trusted_mode`, an
+        object whose permission bits differ is not placed (UntrustedObject);
+        the mode is read from what the placement opened anyway. Safe to call
+        from many threads: when one finds a link type unsupported, the others
+        that tried it at the same time fall back too.
+
+        Raises:
+            UntrustedObject: see `trusted_mode`; nothing was placed.
         """
         for link_type in list(self.link_types):
             tmp = dest if fresh else tmp_name(dest)
             try:
-                sres = _MAKERS[link_type](src, tmp, 0o777 if isexec else 0o666)
+                sres, src_mode = _MAKERS[link_type](src, tmp, 0o777 if isexec else 0o666)
+                if trusted_mode is not None and src_mode & 0o7777 != trusted_mode:
+                    os.unlink(tmp)
+                    raise UntrustedObject(src)
                 if fresh:
                     return sres
                 os.replace(tmp, dest)

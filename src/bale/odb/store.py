@@ -10,11 +10,26 @@ from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
 from bale.errors import ObjectCorruptError
-from bale.fsutil import remove_file, tmp_name
+from bale.formats.manifest import DIR_SUFFIX
+from bale.fsutil import atomic_write, is_temporary, remove_file, sync_filesystem, tmp_name
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5
-from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
+from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath, prefix_folders
 
 OBJECT_MODE = 0o444  # DVC's CACHE_MODE; a 0444 object is trusted without re-hashing
+SHARED_DIR_MODE = 0o2775  # cache.shared = group, as dvc makes its folders
+
+
+def uses_dos2unix(oid: str, *, legacy: bool) -> bool:
+    """DVC 2 hashed file objects with its dos2unix rule; `.dir` manifests are
+    hashed as written in both layouts."""
+    return legacy and not oid.endswith(DIR_SUFFIX)
+
+
+def object_digest(path: str, oid: str, *, legacy: bool) -> str:
+    """The name the object file at `path` has by its content: its md5 (by
+    `uses_dos2unix`), with `.dir` when `oid` is a manifest's."""
+    digest = file_md5(path, legacy=uses_dos2unix(oid, legacy=legacy))
+    return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest
 SMALL = 4 << 20  # files up to this size are read whole
 
 
@@ -22,6 +37,8 @@ class ObjectStore:
     """Objects under `root` in DVC's cache layout (3.x, legacy 2.x readable)."""
 
     def __init__(self, root: str, *, shared: bool = False) -> None:
+        """`shared` (`cache.shared = group`): folders are made group-writable
+        and setgid (2775), as dvc makes them, so a team can share one cache."""
         self.root = root
         self.shared = shared
         self._made_dirs: set[str] = set()
@@ -34,14 +51,14 @@ class ObjectStore:
 
     def oids(self, *, legacy: bool = False) -> set[str]:
         """Every object present, by listing the 256 prefix folders (no stat)."""
-        base = self.root if legacy else os.path.join(self.root, FILES_DIR)
         found: set[str] = set()
-        try:
-            prefixes = [e.name for e in os.scandir(base) if e.is_dir() and len(e.name) == 2]
-        except FileNotFoundError:
-            return found
-        for prefix in prefixes:
-            with os.scandir(os.path.join(base, prefix)) as it:
+        for folder in prefix_folders(legacy=legacy):
+            try:
+                it = os.scandir(os.path.join(self.root, folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            prefix = folder[-2:]
+            with it:
                 for entry in it:
                     oid = oid_from_parts(prefix, entry.name)
                     if oid:
@@ -66,8 +83,23 @@ class ObjectStore:
     def _dir_for(self, dest: str) -> None:
         parent = os.path.dirname(dest)
         if parent not in self._made_dirs:
-            os.makedirs(parent, exist_ok=True)
+            if self.shared:
+                self._make_shared(parent)
+            else:
+                os.makedirs(parent, exist_ok=True)
             self._made_dirs.add(parent)
+
+    def _make_shared(self, folder: str) -> None:
+        """Make `folder` and its missing parents 2775 (the umask would take
+        the group's write bit)."""
+        missing = []
+        while not os.path.isdir(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        for made in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(made)
+            os.chmod(made, SHARED_DIR_MODE)
 
     def _finish(self, tmp: str, dest: str) -> None:
         os.chmod(tmp, OBJECT_MODE)
@@ -77,21 +109,10 @@ class ObjectStore:
         """Store `data`, already hashed by the caller to `oid`."""
         dest = self.path(oid, legacy=legacy)
         self._dir_for(dest)
-        tmp = tmp_name(dest)
-        try:
-            # Created read-only: the open descriptor may still write, and no chmod is needed.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            finally:
-                os.close(fd)
-            os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        # Created read-only: the open descriptor may still write, and no
+        # chmod is needed. Flushed to disk in one batch, before anything
+        # names it (`fsutil.sync_filesystem`).
+        atomic_write(dest, data, mode=OBJECT_MODE, fsync=False)
 
     def move_in(
         self, tmp: str, expected: str, *, legacy: bool = False, md5: str | None = None
@@ -159,25 +180,17 @@ class ObjectStore:
                 os.unlink(tmp)
             raise
 
+    def protect(self, oid: str, *, legacy: bool = False) -> None:
+        """Make a verified object read-only again, so it is trusted without re-hashing."""
+        os.chmod(self.path(oid, legacy=legacy), OBJECT_MODE)
+
     def read_bytes(self, oid: str, *, legacy: bool = False) -> bytes:
         with open(self.path(oid, legacy=legacy), "rb") as fobj:
             return fobj.read()
 
     def verify(self, oid: str, *, legacy: bool = False) -> str:
-        """Re-hash an object; return the md5 its content has."""
-        from bale.formats.manifest import DIR_SUFFIX
-
-        hasher = hashlib.md5(usedforsecurity=False)
-        # .dir manifests are hashed as written; only file objects get dos2unix.
-        d2u = legacy and not oid.endswith(DIR_SUFFIX)
-        with open(self.path(oid, legacy=legacy), "rb") as fobj:
-            while chunk := fobj.read(CHUNK):
-                if d2u:
-                    d2u_bytes_update(hasher, chunk)
-                else:
-                    hasher.update(chunk)
-        digest = hasher.hexdigest()
-        return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest
+        """Re-hash an object; return the name its content has."""
+        return object_digest(self.path(oid, legacy=legacy), oid, legacy=legacy)
 
     def remove(self, oids: Iterable[str], *, legacy: bool = False) -> None:
         for oid in oids:
@@ -187,8 +200,12 @@ class ObjectStore:
         """Drop temporary files a killed process left (never an object)."""
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
-                if name.endswith(".tmp"):
+                if is_temporary(name):
                     remove_file(os.path.join(dirpath, name))
+
+    def sync(self) -> None:
+        """Flush the objects written so far to disk (`fsutil.sync_filesystem`)."""
+        sync_filesystem(self.root)
 
 
 def _copy_hashing(

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
-from bale.fsutil import copy_file, remove_file, tmp_name
+from bale.fsutil import atomic_copy, copy_file, remove_file
+from bale.odb.store import OBJECT_MODE  # dvc's folder remotes keep objects read-only too
 from bale.remotes.base import check_options, cpu_jobs
-
-OBJECT_MODE = 0o444  # DVC's local remotes keep objects read-only, like its cache
 
 
 class LocalBackend:
@@ -78,19 +76,15 @@ class LocalBackend:
     def put_file(self, local_path: str, relpath: str) -> None:
         dest = self._path(relpath)
         parent = os.path.dirname(dest)
-        tmp = tmp_name(dest)
         try:
             if parent not in self._made_dirs:
                 os.makedirs(parent, exist_ok=True)
                 self._made_dirs.add(parent)
-            copy_file(local_path, tmp, mode=OBJECT_MODE)
             # The object appears under its name only once complete; a killed
-            # copy leaves at most a `.tmp` file, never a short object.
-            os.replace(tmp, dest)
-        except BaseException as err:
-            with contextlib.suppress(OSError):
-                remove_file(tmp)
-            if isinstance(err, OSError) and err.filename != local_path:
+            # copy leaves at most a temporary file, never a short object.
+            atomic_copy(local_path, dest, mode=OBJECT_MODE)
+        except OSError as err:
+            if err.filename != local_path:
                 raise self._error(err, "write") from err
             raise
 

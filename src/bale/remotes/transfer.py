@@ -41,7 +41,7 @@ from bale.errors import (
     RemoteObjectCorruptError,
     RemoteObjectMissingError,
 )
-from bale.fsutil import remove_file, tmp_name
+from bale.fsutil import remove_file, sync_filesystem, tmp_name
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath
 from bale.odb.store import ObjectStore
@@ -387,10 +387,17 @@ def upload(
                 raise ObjectMissingError(oid, path) from err
             raise
 
-    return _transfer(
-        todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs,
-        progress=progress, read_ahead=lambda oid: by_oid[oid][0], forked=backend.local,
-    )  # fmt: skip
+    try:
+        return _transfer(
+            todo, work, result, oid_of=lambda oid: oid, desc="Uploading", jobs=jobs,
+            progress=progress, read_ahead=lambda oid: by_oid[oid][0], forked=backend.local,
+        )  # fmt: skip
+    finally:
+        root = backend.local_path("") if result.transferred else None
+        if root is not None:
+            # Durable before the caller uploads the manifests or writes the
+            # files that name these objects (README, "Durability").
+            sync_filesystem(root)
 
 
 def push(
@@ -513,17 +520,21 @@ def fetch(
         finally:
             remove_file(tmp)
 
-    return _transfer(
-        todo,
-        work,
-        result,
-        oid_of=lambda item: item[0],
-        desc="Downloading",
-        jobs=jobs,
-        progress=progress,
-        read_ahead=lambda item: backend.local_path(oid_relpath(item[0], legacy=item[1])),
-        forked=backend.local,
-    )
+    try:
+        return _transfer(
+            todo,
+            work,
+            result,
+            oid_of=lambda item: item[0],
+            desc="Downloading",
+            jobs=jobs,
+            progress=progress,
+            read_ahead=lambda item: backend.local_path(oid_relpath(item[0], legacy=item[1])),
+            forked=backend.local,
+        )
+    finally:
+        if result.transferred:
+            cache.sync()  # trusted from now on (read-only): on disk first
 
 
 def present(

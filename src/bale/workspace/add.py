@@ -17,6 +17,7 @@ from bale.errors import (
 )
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
+from bale.fsutil import remove_file, remove_leftovers, tmp_name
 from bale.hashing.walk import FileEntry, stat_file
 from bale.remotes.base import Backend
 from bale.workspace import gitignore
@@ -144,9 +145,14 @@ def add(
         finally:
             backend.close()
     else:
-        for rel, owner in plan.whole:
-            recorded = record(ws, rel, owner.out if owner is not None else None,
-                              commit=not no_commit, listing=plan.listings.get(rel))  # fmt: skip
+        records = [
+            (rel, owner, record(ws, rel, owner.out if owner is not None else None,
+                                commit=not no_commit, listing=plan.listings.get(rel)))
+            for rel, owner in plan.whole
+        ]  # fmt: skip
+        if not no_commit:
+            ws.store.sync()  # durable before any .dvc file names them
+        for rel, owner, recorded in records:
             if not no_commit and not ws.linker.is_copy:
                 from bale.workspace.checkout import place_output
 
@@ -333,6 +339,7 @@ def _add_granular(ws: Workspace, rel: str, owner: Tracked, *, touched: list[str]
     out = current.with_hash(oid, size=size or 0, nfiles=len(entries))
     outs = list(dvcfile.outs)
     outs[owner.index] = out
+    ws.store.sync()
     save_dvcfile(repo, owner.dvcfile, dvcfile._replace(outs=tuple(outs)))
     touched.append(repo.abs(owner.dvcfile))
     return Added(owner.dvcfile, rel)
@@ -353,7 +360,9 @@ def _sum_sizes(ws: Workspace, root_rel: str, entries: dict[str, str]) -> int:
 
 
 def _copy_in(ws: Workspace, source: str, out: str) -> str:
-    """`add SOURCE -o OUT`: copy SOURCE (possibly outside the repo) to OUT."""
+    """`add SOURCE -o OUT`: copy SOURCE (possibly outside the repo) to OUT,
+    under a temporary name renamed once complete; what a killed copy left
+    there is removed first."""
     repo = ws.repo
     if not os.path.exists(source):
         raise TargetNotFoundError(source)
@@ -361,17 +370,29 @@ def _copy_in(ws: Workspace, source: str, out: str) -> str:
         rel = repo.rel(out)
     except OutsideRepoError as exc:
         raise OutsideRepoError(out, repo.root) from exc
+    problem = metadata_problem(rel)
+    if problem is not None:
+        raise BaleError(f"'{out}' cannot be tracked: it {problem}")
     ws.check_inside(rel)
     dest = repo.abs(rel)
     if os.path.lexists(dest):
         raise BaleError(f"'{out}' already exists; remove it or choose another -o path")
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = dest + ".bale-copying"
+    parent, name = os.path.split(dest)
+    os.makedirs(parent, exist_ok=True)
+    remove_leftovers(parent, [name])
+    tmp = tmp_name(dest)
     import shutil
 
-    if os.path.isdir(source):
-        shutil.copytree(source, tmp, symlinks=False)
-    else:
-        shutil.copy2(source, tmp)
-    os.replace(tmp, dest)
+    try:
+        if os.path.isdir(source):
+            shutil.copytree(source, tmp, symlinks=False)
+        else:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            remove_file(tmp)
+        raise
     return dest

@@ -26,6 +26,7 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
                 )
             continue  # dvc.lock is the pipeline's to write
         by_file.setdefault(tracked.dvcfile, []).append(tracked)
+    updated = []
     for rel, items in by_file.items():
         dvcfile = load_dvcfile(ws.repo, rel)
         outs = list(dvcfile.outs)
@@ -39,5 +40,9 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
             if new != out:
                 changed.append(tracked.rel)
             outs[tracked.index] = new
-        save_dvcfile(ws.repo, rel, dvcfile._replace(outs=tuple(outs)))
+        updated.append((rel, dvcfile._replace(outs=tuple(outs))))
+    if changed:
+        ws.store.sync()  # durable before any .dvc file names them
+    for rel, dvcfile in updated:
+        save_dvcfile(ws.repo, rel, dvcfile)
     return changed

@@ -73,7 +73,9 @@ class Workspace:
         self.repo = repo
         self.jobs = jobs
         self.progress = progress
-        self.store = ObjectStore(repo.cache_dir)
+        self.store = ObjectStore(
+            repo.cache_dir, shared=(repo.config.get("cache", "shared") or "").lower() == "group"
+        )
         self._state: StateDB | None = None
         self._linker: Linker | None = None
         self._manifests: dict[tuple[str, bool], list[tuple[str, str]]] = {}
@@ -147,14 +149,10 @@ class Workspace:
 
     def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:
         """The md5 the state remembers for this exact file, if any."""
-        row = self.state.lookup(rel)
-        col = 4 if legacy else 3
-        if row and row[col] and tuple(row[:3]) == (entry.ino, entry.mtime_ns, entry.size):
-            return row[col]
-        return None
+        return self.state.md5_of(rel, entry, legacy=legacy)
 
     def remember(self, rel: str, entry: FileEntry, md5: str, *, legacy: bool = False) -> None:
-        self.state.record_files([(rel, entry, None, md5) if legacy else (rel, entry, md5, None)])
+        self.state.record_files([(rel, entry, md5)], legacy=legacy)
 
     def file_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str:
         md5 = self.known_md5(rel, entry, legacy=legacy)

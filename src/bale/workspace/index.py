@@ -192,7 +192,7 @@ def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
                 return False
         except DvcFileError:
             previous = None  # a broken file is replaced whole
-    atomic_write(path, dump_dvcfile(dvcfile, previous=previous).encode("utf-8"), fsync=False)
+    atomic_write(path, dump_dvcfile(dvcfile, previous=previous).encode("utf-8"))
     return True
 
 
