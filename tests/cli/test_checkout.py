@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from pathlib import Path
 
 from tests.cli.conftest import TRACKED_FILES
@@ -168,3 +169,38 @@ def test_a_folder_where_a_file_belongs_is_replaced(tracked: Path, bale):
     line = assert_error(bale("checkout", "-f", cwd=tracked, ok=False), "data/a.txt", "x/hidden.log")
     assert "move that away" in line
     assert (tracked / "data" / "a.txt" / "x" / "hidden.log").read_text() == "keep\n"
+
+
+def test_an_object_changed_in_the_cache_is_not_placed_or_trusted(tracked: Path, bale):
+    """An object that is no longer read-only (an edited hardlink, a hand copy)
+    is re-hashed before it is placed: a wrong one is refused, and status
+    does not call the workspace up to date."""
+    oid = hashlib.md5(b"\x00\x01model").hexdigest()
+    obj = tracked / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"tampered")
+    (tracked / "model.bin").unlink()
+    line = assert_error(bale("checkout", cwd=tracked, ok=False), "model.bin", oid, "corrupt")
+    assert "bale fsck --repair" in line
+    assert not (tracked / "model.bin").exists()
+    assert "Data and pipelines are up to date" not in bale("status", cwd=tracked).stdout
+
+
+def test_an_object_made_writable_but_intact_is_verified_and_protected(tracked: Path, bale):
+    oid = hashlib.md5(b"\x00\x01model").hexdigest()
+    obj = tracked / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    obj.chmod(0o644)
+    (tracked / "model.bin").unlink()
+    bale("checkout", cwd=tracked)
+    assert (tracked / "model.bin").read_bytes() == b"\x00\x01model"
+    assert stat.S_IMODE(obj.stat().st_mode) == 0o444  # trusted again, as dvc protects it
+
+
+def test_a_shared_cache_makes_group_writable_folders(repo: Path, bale):
+    bale("config", "cache.shared", "group", cwd=repo)
+    (repo / "x.txt").write_text("x\n")
+    bale("add", "x.txt", cwd=repo)
+    oid = hashlib.md5(b"x\n").hexdigest()
+    folder = repo / ".dvc" / "cache" / "files" / "md5" / oid[:2]
+    for path in (folder, folder.parent, folder.parent.parent):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o2775, path

@@ -161,3 +161,34 @@ def test_checkout_killed_while_replacing_files_then_rerun(repo: Path, bale, git)
 
     bale("checkout", cwd=repo)
     _assert_clean(repo, bale, files)
+
+
+@pytest.mark.slow
+def test_add_out_killed_while_copying_then_rerun(repo: Path, tmp_path: Path, bale):
+    """`add SRC -o data/copy` copies under a temporary name: killed, it leaves
+    nothing a later `add data` would take for data, and rerunning finishes."""
+    source = tmp_path / "source"
+    source.mkdir()
+    files = _make_dataset(source)
+    (repo / "data").mkdir()
+    (repo / "data" / "keep.txt").write_text("keep\n")
+
+    def copying() -> bool:
+        return any(p.name.startswith("copy.") for p in (repo / "data").iterdir()) and any(
+            (repo / "data").glob("copy.*/d0*/f0*")
+        )
+
+    argv = [*bale_argv(), "add", str(source / "big"), "-o", "data/copy"]
+    if not _kill_when(argv, repo, copying):
+        pytest.skip("add -o finished before it could be killed")
+    assert not (repo / "data" / "copy").exists()
+    bale("add", "data", cwd=repo)
+    assert "nfiles: 1\n" in (repo / "data.dvc").read_text()  # the half copy is not data
+    bale("remove", "data.dvc", cwd=repo)
+
+    bale("add", str(source / "big"), "-o", "data/copy", cwd=repo)
+    assert read_tree(repo / "data" / "copy") == files
+    # What the killed copy left beside it is gone.
+    assert sorted(p.name for p in (repo / "data").iterdir()) == [
+        ".gitignore", "copy", "copy.dvc", "keep.txt",
+    ]  # fmt: skip
