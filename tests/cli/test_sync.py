@@ -591,3 +591,36 @@ def test_sync_refusals(tracked: Path, tmp_path: Path, bale, args: list[str], pro
     guard = Unchanged(tmp_path)
     assert_error(bale(*args, cwd=tracked, ok=False), problem, code=code)
     guard.check()
+
+
+def test_fsck_repair_replaces_corrupt_objects_from_a_good_copy(tracked: Path, tmp_path, bale):
+    """A renamed object whose bytes never reached the disk (a power cut) is
+    trusted by its mode until fsck re-hashes it; --repair fetches a good copy
+    from the remote, or removes it when there is none, and -c repairs the
+    remote from the cache."""
+    remote = folder_remote(tmp_path)
+    remote.configure(bale, tracked)
+    bale("push", cwd=tracked)
+    a, b = md5(TRACKED["data/a.txt"]), md5(TRACKED["data/b.txt"])
+    remote.write(object_key(b), b"rot on the remote\n")
+    for oid in (a, b):
+        cached = tracked / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+        cached.chmod(0o644)
+        cached.write_bytes(b"")  # what a crash before the flush leaves
+        cached.chmod(0o444)
+    proc = bale("fsck", "--repair", cwd=tracked, ok=False)
+    assert f"repaired: {a} (a good copy from the remote)" in proc.stdout
+    assert f"dropped: {b} (no good copy in the remote)" in proc.stdout
+    assert_error(proc, "1 corrupt object in the cache had no good copy", "bale add")
+    assert_cache_valid(tracked)
+    assert a in cache_objects(tracked) and b not in cache_objects(tracked)
+
+    bale("commit", "-f", cwd=tracked)  # the workspace still holds b: into the cache again
+    proc = bale("fsck", "-c", "--repair", cwd=tracked)
+    rot = md5(b"rot on the remote\n")
+    assert proc.stdout.splitlines() == [
+        f"corrupt: {b} (content hashes to {rot})",
+        f"repaired: {b} (a good copy from the cache)",
+    ]
+    assert remote.read(object_key(b)) == TRACKED["data/b.txt"]
+    assert bale("fsck", "-c", cwd=tracked).stdout.strip() == "All objects match their names."

@@ -38,6 +38,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "fsck":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
         parser.add_argument("-c", "--cloud", action="store_true", help="check the remote")
+        parser.add_argument(
+            "--repair", action="store_true", help="replace corrupt objects from a good copy"
+        )
         parser.set_defaults(func=cmd_fsck)
 
 
@@ -179,24 +182,31 @@ def cmd_gc(args: argparse.Namespace) -> int:
 def cmd_fsck(args: argparse.Namespace) -> int:
     from bale.workspace.fsck import fsck
 
+    cloud = args.cloud or (bool(args.remote) and not args.repair)
     with _workspace(args) as ws:
-        bad = fsck(
-            ws, remote=args.remote, cloud=args.cloud or bool(args.remote), targets=args.targets
-        )
-    for oid, actual in bad:
+        result = fsck(ws, remote=args.remote, cloud=cloud, targets=args.targets, repair=args.repair)
+    for oid, actual in result.corrupt:
         print(f"corrupt: {oid} (content hashes to {actual})")
-    if bad:
-        one = len(bad) == 1
-        where, fix = (
-            ("on the remote", "push a good copy") if args.cloud or args.remote
-            else ("in the cache", "fetch a good copy (bale fetch)")
-        )  # fmt: skip
+    where, source = ("on the remote", "the cache") if cloud else ("in the cache", "the remote")
+    for oid in result.repaired:
+        print(f"repaired: {oid} (a good copy from {source})")
+    for oid in result.dropped:
+        print(f"dropped: {oid} (no good copy in {source})")
+    if args.repair and result.dropped:
         raise BaleError(
-            f"{plural(len(bad), 'object')} {where} "
+            f"{plural(len(result.dropped), 'corrupt object')} {where} had no good copy in "
+            f"{source} and {'was' if len(result.dropped) == 1 else 'were'} removed; "
+            "add the data again from a good copy (bale add / bale commit)"
+        )
+    if result.corrupt and not args.repair:
+        one = len(result.corrupt) == 1
+        fix = "push a good copy" if cloud else "fetch a good copy"
+        raise BaleError(
+            f"{plural(len(result.corrupt), 'object')} {where} "
             + ("does not match its name; delete it" if one else "do not match their names; "
                "delete them")
-            + f" and {fix}"
+            + f" and {fix} (bale fsck --repair{' -c' if cloud else ''} does both)"
         )  # fmt: skip
-    if not args.quiet:
+    if not args.quiet and not result.corrupt:
         print("All objects match their names.")
     return 0
