@@ -88,6 +88,39 @@ class TargetNotFoundError(BaleError, FileNotFoundError):
         self.path = path
 
 
+class TargetError(BaleError, ValueError):
+    """A command target cannot be tracked, moved or written as asked
+    (metadata, unreadable, not a file or folder, already there)."""
+
+
+class StageOutputError(TargetError):
+    """The target is an output of a pipeline stage, which only a run records."""
+
+
+class InitError(BaleError):
+    """`init` cannot create a repository here."""
+
+
+class GitRequiredError(BaleError):
+    """The command needs git and the repository has none (core.no_scm)."""
+
+
+class UnknownUseError(BaleError):
+    """What some revision uses cannot be told, so nothing may be deleted."""
+
+
+class TransferError(BaleError):
+    """Objects failed to move (missing or corrupt on the remote, per object)."""
+
+
+class ConfirmationError(BaleError):
+    """A destructive command needs a confirmation it could not ask for."""
+
+
+class CorruptObjectsError(BaleError):
+    """Objects do not match their names (fsck)."""
+
+
 class OverlappingOutputError(BaleError):
     """A new output would overlap one that is already tracked."""
 

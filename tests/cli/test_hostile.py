@@ -194,3 +194,50 @@ def test_add_to_remote_with_glob_uses_adds_expansion(repo: Path, tmp_path: Path,
     assert out.startswith("2 files uploaded")
     assert (repo / "a1.txt.dvc").exists() and (repo / "a2.txt.dvc").exists()
     assert not (repo / ".dvc" / "cache").exists()
+
+
+def test_a_name_no_gitignore_line_can_hold_is_refused(repo: Path, tmp_path: Path, bale):
+    write_tree(repo, {"two\nlines.txt": "x\n"})
+    guard = Unchanged(tmp_path)
+    assert_error(bale("add", "two\nlines.txt", cwd=repo, ok=False), "line break", "rename it")
+    guard.check()
+
+
+def test_trailing_spaces_are_escaped_so_git_ignores_the_output(repo: Path, bale, git):
+    write_tree(repo, {"trail  ": "x\n"})
+    bale("add", "trail  ", cwd=repo)
+    assert (repo / ".gitignore").read_text() == "/trail\\ \\ \n"
+    assert git("status", "--porcelain", "--untracked-files=all", cwd=repo).stdout.splitlines() == [
+        "?? .gitignore",
+        '?? "trail  .dvc"',
+    ]
+
+
+def test_an_unreadable_folder_is_warned_about_and_stops_gc(
+    tracked: Path, tmp_path: Path, bale, as_user
+):
+    locked = tracked / "private"
+    locked.mkdir()
+    (locked / "x.dvc").write_text("outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: x\n")
+    locked.chmod(0)
+    try:
+        proc = bale("status", cwd=tracked, **as_user)
+        assert "WARNING: 'private' cannot be read" in proc.stderr
+        before = sorted(p.name for p in (tracked / ".dvc" / "cache").rglob("*"))
+        assert_error(
+            bale("gc", "-w", "-f", cwd=tracked, ok=False, **as_user),
+            "folder 'private' (permission denied)",
+            "nothing was deleted",
+        )
+        assert sorted(p.name for p in (tracked / ".dvc" / "cache").rglob("*")) == before
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize("where", ["data/.dvcignore", "data/sub/.dvcignore"])
+def test_add_of_a_folder_holding_a_dvcignore_is_refused(repo: Path, tmp_path: Path, bale, where):
+    """As dvc refuses it: the rules would change what the folder holds."""
+    write_tree(repo, {"data/sub/a.txt": "a\n", where: "*.log\n"})
+    guard = Unchanged(tmp_path)
+    assert_error(bale("add", "data", cwd=repo, ok=False), where, "cannot be inside a tracked")
+    guard.check()

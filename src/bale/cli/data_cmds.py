@@ -121,6 +121,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws:
         result = status(ws, args.targets or None)
+    for folder in result.unreadable:
+        print(
+            f"WARNING: '{os.path.relpath(ws.repo.abs(folder))}' cannot be read (permission "
+            "denied); what it tracks was not checked",
+            file=sys.stderr,
+        )
     shown = _status_dict(ws, result)
     if args.json:
         import json

@@ -8,7 +8,7 @@ import sys
 
 from bale.cli.args import add_jobs
 from bale.cli.output import plural
-from bale.errors import BaleError, UsageError
+from bale.errors import ConfirmationError, CorruptObjectsError, TransferError, UsageError
 
 
 def _scope_flags(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +70,7 @@ def _report(result, verb: str, quiet: bool) -> None:
         count = len(result.failed)
         _oid, why = result.failed[0]
         first = "" if count == 1 else ", the first: "
-        raise BaleError(f"{plural(count, 'file')} failed to {verb}{first or ': '}{why}")
+        raise TransferError(f"{plural(count, 'file')} failed to {verb}{first or ': '}{why}")
     if not quiet:
         if result.transferred:
             print(f"{plural(result.transferred, 'file')} {verb}ed")
@@ -168,7 +168,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
             return 0
         if not args.force:
             if not sys.stdin.isatty():
-                raise BaleError(f"gc would delete objects from {where}; rerun with -f to confirm")
+                raise ConfirmationError(
+                    f"gc would delete objects from {where}; rerun with -f to confirm"
+                )
             answer = input(f"Delete them from {where}? [y/N] ").strip().lower()
             if answer not in ("y", "yes"):
                 print("Nothing deleted.")
@@ -193,7 +195,7 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     for oid in result.dropped:
         print(f"dropped: {oid} (no good copy in {source})")
     if args.repair and result.dropped:
-        raise BaleError(
+        raise CorruptObjectsError(
             f"{plural(len(result.dropped), 'corrupt object')} {where} had no good copy in "
             f"{source} and {'was' if len(result.dropped) == 1 else 'were'} removed; "
             "add the data again from a good copy (bale add / bale commit)"
@@ -201,7 +203,7 @@ def cmd_fsck(args: argparse.Namespace) -> int:
     if result.corrupt and not args.repair:
         one = len(result.corrupt) == 1
         fix = "push a good copy" if cloud else "fetch a good copy"
-        raise BaleError(
+        raise CorruptObjectsError(
             f"{plural(len(result.corrupt), 'object')} {where} "
             + ("does not match its name; delete it" if one else "do not match their names; "
                "delete them")

@@ -67,10 +67,6 @@ class DvcFile(NamedTuple):
     outs: tuple[Out, ...]
     extra: Mapping[str, Any] = {}  # never changed in place: shared default is safe
 
-    @property
-    def is_import(self) -> bool:
-        return bool(self.extra.get("deps"))
-
 
 def parse_out(item: Any, origin: str, *, section: str = "outs") -> Out:
     """One entry of `outs` (or of a stage's `deps`, which have the same shape).

@@ -46,13 +46,16 @@ FORK_AFTER = 1000
 
 class Listing(list[FileEntry]):
     """A walk's files, with `folders`: (relpath prefix, start, end) of each
-    folder's run of files (the walk lists a folder's files together), and
-    `sigs`: the part signatures, when the walk made them."""
+    folder's run of files (the walk lists a folder's files together), `sigs`:
+    the part signatures, when the walk made them, and `ignore_files`: the
+    `.dvcignore` files met (never data; dvc refuses to track a folder
+    holding one below its top)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.folders: list[tuple[str, int, int]] = []
         self.sigs: list[str] | None = None
+        self.ignore_files: list[str] = []
 
 
 def is_exec(mode: int) -> bool:
@@ -143,7 +146,10 @@ class _Walker:
                             ):
                                 stack.append(prefix + name)
                             continue
-                        if name == ".dvcignore" or (ignored and ignored(name, False)):
+                        if name == ".dvcignore":
+                            files.ignore_files.append(prefix + name)
+                            continue
+                        if ignored and ignored(name, False):
                             continue
                         if name[-4:] == ".tmp" and not temporary and is_temporary(name):
                             continue
@@ -180,8 +186,9 @@ class _Walker:
         return []
 
 
-# What a worker sends back: its files marshalled, their folders' runs, signatures.
-_Walked = tuple[bytes, list[tuple[str, int, int]], list[str]]
+# What a worker sends back: its files marshalled, their folders' runs,
+# signatures, the `.dvcignore` files it met.
+_Walked = tuple[bytes, list[tuple[str, int, int]], list[str], list[str]]
 
 
 def _walk_forked(
@@ -209,7 +216,7 @@ def _walk_forked(
         for folder in folders:
             walker.walk(part, [folder])
         # marshal: plain tuples cross fastest; FileEntry is rebuilt here.
-        return marshal.dumps([tuple(e) for e in part]), part.folders, sign(part)
+        return marshal.dumps([tuple(e) for e in part]), part.folders, sign(part), part.ignore_files
 
     results: list[_Walked | None] = [None] * len(slices)
 
@@ -221,7 +228,8 @@ def _walk_forked(
     new = partial(_new_entry, FileEntry)
     for result in results:
         assert result is not None  # collect returns once every slice arrived
-        packed, folders, sigs = result
+        packed, folders, sigs, ignore_files = result
+        files.ignore_files += ignore_files
         base = len(files)
         files.extend(map(new, marshal.loads(packed)))
         files.folders.extend((prefix, base + start, base + end) for prefix, start, end in folders)

@@ -23,6 +23,7 @@ nothing is drawn here.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
@@ -478,8 +479,9 @@ def fetch(
             result.skipped.append(oid)
         else:
             todo.append((oid, legacy))
+    made_root = bool(todo) and not os.path.isdir(cache.root)
     if todo:
-        os.makedirs(cache.root, exist_ok=True)
+        os.makedirs(cache.root, exist_ok=True)  # downloads land beside the objects
     # In name order, each worker writes its run of objects into one prefix
     # folder: creating 20,000 files this way took 0.33 s instead of 0.46 s.
     todo.sort(key=lambda item: oid_relpath(item[0], legacy=item[1]))
@@ -535,6 +537,9 @@ def fetch(
     finally:
         if result.transferred:
             cache.sync()  # trusted from now on (read-only): on disk first
+        elif made_root:
+            with contextlib.suppress(OSError):  # a fetch that got nothing leaves no cache
+                os.rmdir(cache.root)
 
 
 def present(

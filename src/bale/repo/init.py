@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from bale.errors import BaleError
+from bale.errors import InitError
 from bale.repo.config import edit_config
 from bale.repo.git import Git, find_git_root
 
@@ -28,16 +28,16 @@ def init(root: str, *, subdir: bool = False, no_scm: bool = False, force: bool =
     dvc_dir = os.path.join(root, ".dvc")
     if os.path.exists(dvc_dir):
         if not force:
-            raise BaleError(f"'{root}' already holds a repository (.dvc); use -f to reinitialise")
+            raise InitError(f"'{root}' already holds a repository (.dvc); use -f to reinitialise")
         shutil.rmtree(dvc_dir)
     git_root = None if no_scm else find_git_root(root)
     if not no_scm:
         if git_root is None:
-            raise BaleError(
+            raise InitError(
                 f"'{root}' is not in a git repository; run: git init, or bale init --no-scm"
             )
         if git_root != root and not subdir:
-            raise BaleError(
+            raise InitError(
                 f"'{root}' is not the top of the git repository '{git_root}'; "
                 "use bale init --subdir to create a repository in a subfolder"
             )

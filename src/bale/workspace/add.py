@@ -11,14 +11,16 @@ from bale.errors import (
     GitTrackedError,
     OutsideRepoError,
     OverlappingOutputError,
+    TargetError,
     TargetNotFoundError,
+    TransferError,
     UnsafePathError,
     UsageError,
 )
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import dump_manifest, manifest_oid
 from bale.fsutil import remove_file, remove_leftovers, tmp_name
-from bale.hashing.walk import FileEntry, stat_file
+from bale.hashing.walk import FileEntry, Listing, stat_file
 from bale.remotes.base import Backend
 from bale.workspace import gitignore
 from bale.workspace.context import Workspace
@@ -60,7 +62,7 @@ def _check_target(ws: Workspace, target: str) -> str:
     path = repo.abs(rel)
     problem = metadata_problem(rel)
     if problem is not None:
-        raise BaleError(f"'{target}' cannot be tracked: it {problem}")
+        raise TargetError(f"'{target}' cannot be tracked: it {problem}")
     if os.path.islink(path):
         real = os.path.realpath(path)
         if not any(real == r or real.startswith(r + os.sep) for r in ws.link_roots):
@@ -72,12 +74,15 @@ def _check_target(ws: Workspace, target: str) -> str:
     if not os.path.lexists(path):
         raise TargetNotFoundError(target)
     if not os.path.isdir(path) and not os.path.isfile(path):
-        raise BaleError(f"'{target}' is neither a file nor a folder")
+        raise TargetError(f"'{target}' is neither a file nor a folder")
     if not os.access(path, os.R_OK) or (os.path.isdir(path) and not os.access(path, os.X_OK)):
-        raise BaleError(f"'{target}' is not readable; fix its permissions")
+        raise TargetError(f"'{target}' is not readable; fix its permissions")
+    bad_name = gitignore.entry_problem(posixpath.basename(rel)) if repo.git is not None else None
+    if bad_name is not None:
+        raise TargetError(f"{target!r} cannot be tracked: its name {bad_name}")
     line = repo.ignore.ignored_by(rel, is_dir=os.path.isdir(path))
     if line is not None:
-        raise BaleError(
+        raise TargetError(
             f"'{target}' is ignored by {line}; remove that line to track it, or add another path"
         )
     return rel
@@ -168,7 +173,7 @@ def add(
 class _Plan(NamedTuple):
     whole: list[tuple[str, Tracked | None]]
     granular: list[tuple[str, Tracked]]
-    listings: dict[str, list[FileEntry]]
+    listings: dict[str, Listing]
 
 
 def _plan(ws: Workspace, targets: list[str]) -> _Plan:
@@ -209,6 +214,14 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
     # Walk every folder now: a symlink out of the repository in the last
     # target must not leave the first one added.
     listings = {rel: ws.listing(rel) for rel, _ in plans if os.path.isdir(repo.abs(rel))}
+    for rel, listing in listings.items():
+        inner = listing.ignore_files
+        if inner:
+            raise TargetError(
+                f"'{rel}' holds '{rel}/{inner[0]}'; a .dvcignore file cannot be inside a "
+                "tracked folder (dvc refuses it too): move its patterns to a .dvcignore "
+                f"above '{rel}'"
+            )
     for rel, _ in granular:
         if os.path.isdir(repo.abs(rel)):
             ws.listing(rel)
@@ -257,7 +270,7 @@ def _upload(
     keeping nothing in the cache. Returns the output and the objects sent.
 
     Raises:
-        BaleError: an upload failed; the `.dvc` file is not written.
+        TransferError: an upload failed; the `.dvc` file is not written.
     """
     import tempfile
 
@@ -290,7 +303,7 @@ def _upload(
     failed = [f for r in results for f in r.failed]
     if failed:
         bad, why = failed[0]
-        raise BaleError(
+        raise TransferError(
             f"{len(failed)} object(s) of '{rel}' failed to upload, e.g. {bad}: {why}; "
             "nothing was recorded; run the same command again"
         )
@@ -301,11 +314,11 @@ def _upload(
 
 def _check_granular(rel: str, owner_rel: str, owner: Out) -> None:
     if owner.oid is None or not owner.is_dir:
-        raise BaleError(f"'{rel}' is inside '{owner_rel}', which is not a tracked folder")
+        raise TargetError(f"'{rel}' is inside '{owner_rel}', which is not a tracked folder")
     if owner.legacy:
         # Its manifest names dos2unix md5s of objects in the 2.x cache; a DVC 3
         # entry needs plain md5s, which only hashing every file again gives.
-        raise BaleError(
+        raise TargetError(
             f"'{rel}' is inside '{owner_rel}', which DVC 2 recorded (md5-dos2unix), so "
             f"one file cannot be added to it; run: bale add {owner_rel} (all of it again)"
         )
@@ -372,11 +385,11 @@ def _copy_in(ws: Workspace, source: str, out: str) -> str:
         raise OutsideRepoError(out, repo.root) from exc
     problem = metadata_problem(rel)
     if problem is not None:
-        raise BaleError(f"'{out}' cannot be tracked: it {problem}")
+        raise TargetError(f"'{out}' cannot be tracked: it {problem}")
     ws.check_inside(rel)
     dest = repo.abs(rel)
     if os.path.lexists(dest):
-        raise BaleError(f"'{out}' already exists; remove it or choose another -o path")
+        raise TargetError(f"'{out}' already exists; remove it or choose another -o path")
     parent, name = os.path.split(dest)
     os.makedirs(parent, exist_ok=True)
     remove_leftovers(parent, [name])

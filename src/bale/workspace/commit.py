@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bale.errors import BaleError, TargetNotFoundError
+from bale.errors import StageOutputError, TargetNotFoundError
 from bale.workspace.context import Workspace
 from bale.workspace.index import collect, load_dvcfile, save_dvcfile
 from bale.workspace.save import record
@@ -20,7 +20,7 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
     for tracked, _sub in collect(ws.repo, targets):
         if tracked.stage is not None:
             if targets:
-                raise BaleError(
+                raise StageOutputError(
                     f"'{tracked.rel}' is an output of stage {tracked.origin}; bale does not "
                     "record pipeline runs yet: run the stage (dvc repro, or dvc commit)"
                 )

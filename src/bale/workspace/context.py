@@ -12,7 +12,7 @@ from bale.formats.dvcfile import Out
 from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
 from bale.hashing.tree import TreeHash, hash_files, hash_tree, part_signatures
-from bale.hashing.walk import FileEntry, stat_file, walk_files
+from bale.hashing.walk import FileEntry, Listing, stat_file, walk_files
 from bale.odb.link import Linker
 from bale.odb.store import ObjectStore
 from bale.progress import NO_PROGRESS, Progress
@@ -135,7 +135,7 @@ class Workspace:
                 "replace the symlink with a folder"
             )
 
-    def listing(self, rel: str, *, temporary: bool = False) -> list[FileEntry]:
+    def listing(self, rel: str, *, temporary: bool = False) -> Listing:
         """The files of the folder `rel`; the temporary files a killed checkout
         leaves are not data and are left out unless `temporary` (checkout
         lists them to remove them)."""

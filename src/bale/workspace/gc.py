@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bale.errors import BaleError
+from bale.errors import UnknownUseError
 from bale.workspace.context import Workspace
 from bale.workspace.sync import Obj, Scope, by_remote, open_backend
 from bale.workspace.used import UsedOut, objects_of, used_outs
@@ -41,13 +41,13 @@ def _used(ws: Workspace, scope: Scope, projects: list[str]) -> tuple[set[Obj], l
                 all_commits=scope.all_commits,
             )  # fmt: skip
             if found.unreadable:
-                raise BaleError(
+                raise UnknownUseError(
                     f"gc cannot tell which objects {found.unreadable[0]}{where} uses, so "
-                    "nothing was deleted; fix that file, or choose revisions without it"
+                    "nothing was deleted; fix it, or choose revisions without it"
                 )
             for u in found.outs:
                 if u.out.is_dir and not w.store.exists(u.out.oid, legacy=u.out.legacy):
-                    raise BaleError(
+                    raise UnknownUseError(
                         f"the manifest of '{u.rel}'{where} ({u.out.oid}) is not in its cache, "
                         "so gc cannot tell which files it keeps; run: bale fetch "
                         f"(with the same -a/-T/-A){where} first"

@@ -10,10 +10,21 @@ from bale.repo.git import Git
 _SPECIAL = set("\\[]!*#?")
 
 
+def entry_problem(name: str) -> str | None:
+    """Why no `.gitignore` line can name `name` exactly, or None: git reads
+    the file line by line and has no escape for a line break."""
+    if "\n" in name or "\r" in name:
+        return "holds a line break, which no .gitignore line can name; rename it"
+    return None
+
+
 def _entry_for(path: str) -> tuple[str, str]:
-    """(escaped entry, .gitignore path) for an absolute output path."""
+    """(escaped entry, .gitignore path) for an absolute output path; trailing
+    spaces are escaped too, as git would drop them."""
     name = os.path.basename(path)
     entry = "/" + "".join(f"\\{c}" if c in _SPECIAL else c for c in name)
+    body = entry.rstrip(" ")
+    entry = body + "\\ " * (len(entry) - len(body))
     return entry, os.path.join(os.path.dirname(path), ".gitignore")
 
 

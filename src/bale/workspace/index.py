@@ -202,10 +202,12 @@ def tracked_of(rel: str, dvcfile: DvcFile) -> list[Tracked]:
 
 class Index(NamedTuple):
     """Everything the workspace tracks: outputs of `.dvc` files and of
-    pipeline stages, and the `dvc.yaml` files found."""
+    pipeline stages, the `dvc.yaml` files found, and the folders that could
+    not be read (what they track is unknown: gc stops, status warns)."""
 
     tracked: list[Tracked]
     pipelines: list[str]
+    unreadable: list[str]
 
 
 def load_index(repo: Repo) -> Index:
@@ -219,17 +221,21 @@ def load_index(repo: Repo) -> Index:
     """
     tracked: list[Tracked] = []
     pipelines: list[str] = []
+    unreadable: list[str] = []
     outputs: set[str] = set()
     stack = [""]
     while stack:
         rel = stack.pop()
-        ignored = repo.ignore.matcher(rel)
         subdirs = []
         stage_files = []
         try:
             it = os.scandir(repo.abs(rel))
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except PermissionError:
+            unreadable.append(rel)  # one such folder must not stop every command
+            continue
+        ignored = repo.ignore.matcher(rel)
         with it:
             for entry in it:
                 name = entry.name
@@ -263,7 +269,7 @@ def load_index(repo: Repo) -> Index:
             stack.append(child)
     tracked.sort(key=lambda t: (t.dvcfile, t.stage or "", t.index))
     check_overlaps(tracked)
-    return Index(tracked, sorted(pipelines))
+    return Index(tracked, sorted(pipelines), sorted(unreadable))
 
 
 def check_overlaps(tracked: list[Tracked]) -> None:

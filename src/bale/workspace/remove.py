@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from bale.errors import BaleError, OverlappingOutputError
+from bale.errors import OverlappingOutputError, TargetError
 from bale.workspace import gitignore
 from bale.workspace.context import Workspace
 from bale.workspace.index import (
@@ -79,21 +79,23 @@ def move(ws: Workspace, src: str, dst: str) -> str:
         (i for i, o in enumerate(dvcfile.outs) if out_rel(dvc_rel, o.path) == src_rel), None
     )
     if index is None or len(dvcfile.outs) != 1:
-        raise BaleError(f"{dvc_rel} does not track exactly '{src_rel}'; move it by hand")
+        raise TargetError(f"{dvc_rel} does not track exactly '{src_rel}'; move it by hand")
     new_dvc = dst_rel + DVCFILE_SUFFIX
     ws.check_inside(src_rel)
     ws.check_inside(dst_rel)
-    problem = metadata_problem(dst_rel)
+    problem = metadata_problem(dst_rel) or (
+        gitignore.entry_problem(posixpath.basename(dst_rel)) if repo.git is not None else None
+    )
     if problem is not None:
-        raise BaleError(f"cannot move to '{dst}': it {problem}; choose another destination")
+        raise TargetError(f"cannot move to '{dst}': it {problem}; choose another destination")
     line = repo.ignore.ignored_by(dst_rel, is_dir=os.path.isdir(repo.abs(src_rel)))
     if line is not None:
-        raise BaleError(f"cannot move to '{dst}': it is ignored by {line}; choose another")
+        raise TargetError(f"cannot move to '{dst}': it is ignored by {line}; choose another")
     if dst_rel == src_rel or dst_rel.startswith(src_rel + "/"):
-        raise BaleError(f"cannot move '{src}' into itself; choose another destination")
+        raise TargetError(f"cannot move '{src}' into itself; choose another destination")
     for path in (dst_rel, new_dvc):
         if os.path.lexists(repo.abs(path)):
-            raise BaleError(f"'{path}' already exists; choose another destination")
+            raise TargetError(f"'{path}' already exists; choose another destination")
     for other in all_tracked(repo):
         if other.dvcfile == dvc_rel:
             continue

@@ -56,6 +56,7 @@ class Status(NamedTuple):
 
     changes: list[Change]
     unchecked: list[str]
+    unreadable: list[str]  # folders that could not be read
 
 
 def status(ws: Workspace, targets: list[str] | None = None) -> Status:
@@ -66,4 +67,4 @@ def status(ws: Workspace, targets: list[str] | None = None) -> Status:
         state = output_status(ws, tracked)
         if state is not None:
             changes.append(Change(tracked.dvcfile, tracked.stage, tracked.rel, state))
-    return Status(changes, [] if targets else index.pipelines)
+    return Status(changes, [] if targets else index.pipelines, index.unreadable)

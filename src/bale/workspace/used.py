@@ -6,12 +6,19 @@ import os
 import posixpath
 from typing import NamedTuple
 
-from bale.errors import BaleError, DvcFileError
+from bale.errors import DvcFileError, GitRequiredError
 from bale.formats.dvcfile import Out, parse_dvcfile
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.repo.git import list_revs, read_files_at
 from bale.workspace.context import Workspace
-from bale.workspace.index import DVCFILE_SUFFIX, Tracked, collect, stage_outputs, tracked_of
+from bale.workspace.index import (
+    DVCFILE_SUFFIX,
+    Tracked,
+    collect,
+    load_index,
+    stage_outputs,
+    tracked_of,
+)
 
 
 class UsedOut(NamedTuple):
@@ -22,14 +29,16 @@ class UsedOut(NamedTuple):
 
 
 class Unreadable(NamedTuple):
-    """A file of some revision bale could not read: what it uses is unknown."""
+    """A file of some revision (`rev` "": a folder of the workspace) bale
+    could not read: what it uses is unknown."""
 
     rev: str
     path: str
     problem: str
 
     def __str__(self) -> str:
-        return f"{self.rev[:8]}:{self.path} ({self.problem})"
+        where = f"{self.rev[:8]}:{self.path}" if self.rev else f"folder '{self.path or '.'}'"
+        return f"{where} ({self.problem})"
 
 
 class Used(NamedTuple):
@@ -51,13 +60,14 @@ def used_outs(
     Outputs of history are counted whatever their path: their objects are
     used, and nothing is written at those paths."""
     used: dict[tuple[str, str | None, str], UsedOut] = {}
-    unreadable: list[Unreadable] = []
-    for tracked, _sub in collect(ws.repo, targets):
+    index = load_index(ws.repo)
+    unreadable = [Unreadable("", folder, "permission denied") for folder in index.unreadable]
+    for tracked, _sub in collect(ws.repo, targets, index=index):
         _keep(used, tracked)
     if all_branches or all_tags or all_commits:
         git = ws.repo.git
         if git is None:
-            raise BaleError("-a, -T and -A need git; this repository has no_scm set")
+            raise GitRequiredError("-a, -T and -A need git; this repository has no_scm set")
         prefix = os.path.relpath(ws.repo.root, git.root).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix
         for rev in list_revs(git, branches=all_branches, tags=all_tags, commits=all_commits):
