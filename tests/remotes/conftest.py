@@ -1,8 +1,8 @@
 """One remote per backend kind, with raw access for tests to inspect or damage it.
 
-`remote` is parametrized over a folder, moto's S3 server and an SFTP server;
-each case can list the raw keys under the remote and overwrite one, without
-going through bale's backend.
+`remote` is parametrized over a folder, moto's S3 server, an SFTP server,
+fake-gcs-server and Azurite; each case can list the raw keys under the remote
+and overwrite one, without going through bale's backend.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from bale.odb.store import ObjectStore
 from bale.remotes import open_remote
 from tests.fixtures.raw import RawAccess
-from tests.fixtures.servers import S3Server, SFTPServer
+from tests.fixtures.servers import AzureServer, GCSServer, S3Server, SFTPServer
 
 
 @dataclass
@@ -28,6 +28,24 @@ class RemoteCase(RawAccess):
     url: str
     options: dict[str, str]
     backends: list[Any] = field(default_factory=list)
+    cloud: GCSServer | AzureServer | None = None  # raw access through its own API
+
+    def stored_keys(self) -> list[str]:
+        if self.cloud is None:
+            return super().stored_keys()
+        keys = self.cloud.stored_keys(self.bucket, self.prefix + "/")
+        return sorted(key[len(self.prefix) + 1 :] for key in keys)
+
+    def read(self, key: str) -> bytes:
+        if self.cloud is None:
+            return super().read(key)
+        return self.cloud.read(self.bucket, f"{self.prefix}/{key}")
+
+    def write(self, key: str, data: bytes) -> None:
+        if self.cloud is None:
+            super().write(key, data)
+        else:
+            self.cloud.write(self.bucket, f"{self.prefix}/{key}", data)
 
     def open(self, **extra: str) -> Any:
         backend = open_remote(self.url, {**self.options, **extra})
@@ -35,7 +53,7 @@ class RemoteCase(RawAccess):
         return backend
 
 
-@pytest.fixture(params=["folder", "s3", "sftp"])
+@pytest.fixture(params=["folder", "s3", "sftp", "gs", "azure"])
 def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RemoteCase]:
     kind = request.param
     if kind == "folder":
@@ -46,6 +64,14 @@ def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RemoteCas
         bucket = server.new_bucket()
         case = RemoteCase(
             kind, f"s3://{bucket}/store", server.options(), s3=server, bucket=bucket, prefix="store"
+        )
+    elif kind in ("gs", "azure"):
+        cloud: GCSServer | AzureServer = request.getfixturevalue(
+            "gcs_server" if kind == "gs" else "azure_server"
+        )
+        bucket = cloud.new_bucket()
+        case = RemoteCase(
+            kind, cloud.url(bucket), cloud.options(), cloud=cloud, bucket=bucket, prefix="store"
         )
     else:
         sftp: SFTPServer = request.getfixturevalue("sftp_server")

@@ -17,7 +17,7 @@ from bale.errors import (
 )
 from bale.odb.store import ObjectStore
 from bale.remotes import open_remote, transfer
-from tests.fixtures.servers import S3Server, SFTPServer
+from tests.fixtures.servers import AzureServer, GCSServer, S3Server, SFTPServer
 from tests.remotes.conftest import make_objects
 
 
@@ -165,6 +165,62 @@ def test_sftp_unreachable_host(cache: ObjectStore) -> None:
         assert "refused" in one_line(info.value, secrets=("pw-secret",))
     finally:
         backend.close()
+
+
+def test_gcs_unknown_bucket(gcs_server: GCSServer, cache: ObjectStore) -> None:
+    """An object in a bucket that does not exist is not "missing": the bucket is."""
+    backend = open_remote("gs://no-such-bucket-here/x", gcs_server.options())
+    for call in (
+        lambda: transfer.push(cache, backend, make_objects(cache, 2)),
+        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
+    ):
+        with pytest.raises(RemoteNotFoundError) as info:
+            call()
+        assert "bucket 'no-such-bucket-here' does not exist" in one_line(info.value)
+
+
+def test_azure_unknown_container(azure_server: AzureServer, cache: ObjectStore) -> None:
+    backend = open_remote("azure://no-such-container/x", azure_server.options())
+    for call in (
+        lambda: transfer.push(cache, backend, make_objects(cache, 2)),
+        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
+    ):
+        with pytest.raises(RemoteNotFoundError) as info:
+            call()
+        message = one_line(info.value, secrets=(azure_server.connection_string,))
+        assert "container 'no-such-container' does not exist" in message
+
+
+def test_azure_wrong_key(azure_server: AzureServer, cache: ObjectStore) -> None:
+    wrong = azure_server.connection_string.replace("AccountKey=Eby8", "AccountKey=Xby8")
+    backend = open_remote(azure_server.url(azure_server.new_bucket()), {"connection_string": wrong})
+    with pytest.raises(RemoteAuthError) as info:
+        transfer.push(cache, backend, make_objects(cache, 2))
+    message = one_line(info.value, secrets=(wrong, "Xby8vdM02"))
+    assert "access denied" in message and "connection string" in message
+
+
+@pytest.mark.parametrize("kind", ["gs", "azure"])
+def test_cloud_unreachable_endpoint(kind: str, cache: ObjectStore) -> None:
+    """Refused at once, and retried only by the engine (not by the client too)."""
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    if kind == "gs":
+        url, options = "gs://bucket/x", {"endpointurl": endpoint, "allow_anonymous_login": "true"}
+    else:
+        url, options = (
+            "azure://bucket/x",
+            {
+                "connection_string": "DefaultEndpointsProtocol=http;AccountName=acct;"
+                f"AccountKey=c2VjcmV0LWtleQ==;BlobEndpoint={endpoint}/acct;"
+            },
+        )
+    backend = open_remote(url, options)
+    with pytest.raises(RemoteUnavailableError) as info:
+        transfer.status(cache, backend, [("c" * 32, False)])
+    message = one_line(info.value, secrets=("c2VjcmV0LWtleQ==",))
+    assert "cannot reach the remote" in message and "server is running" in message
 
 
 @pytest.mark.parametrize(

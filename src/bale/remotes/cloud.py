@@ -1,12 +1,23 @@
 """GCS (`gs://`), Azure (`azure://`) and HTTP(S) (read-only) remotes through fsspec.
 
-These object stores make an uploaded object visible only when whole, so
-`put_file` writes to the final key. Existence is asked with `info`, never
-fsspec's `exists`, which answers False when it could not tell.
+These object stores make an uploaded object visible only when whole (a single
+PUT, or a resumable upload or block list committed at the end), so `put_file`
+writes to the final key. The transfer engine's retries are the only ones: the
+clients' own (gcsfs 6 tries with up to 32 s of sleep, Azure's 3 with 15 s and
+more) are turned off, so an unreachable remote fails in one engine's budget,
+not four times a client's. Every request has a connect and a read timeout.
+
+Existence is asked with `info`, never fsspec's `exists`, which answers False
+when it could not tell; and since an object in a bucket or container that
+does not exist is "not found" too, the bucket is checked once, by listing,
+before the first answer.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -14,19 +25,26 @@ from bale.errors import (
     RemoteAccessError,
     RemoteAuthError,
     RemoteConfigError,
+    RemoteNotFoundError,
     RemoteUnavailableError,
 )
-from bale.remotes.base import check_options, cpu_jobs, display_url, first_line, parse_bool, scrub
+from bale.remotes.base import (
+    check_options,
+    cpu_jobs,
+    display_url,
+    first_line,
+    parse_bool,
+    parse_int,
+    scrub,
+)
 
-# scheme -> (fsspec protocol, extra to install, DVC option -> fsspec argument)
-SCHEMES: dict[str, tuple[str, str, dict[str, str]]] = {
+# scheme -> (extra to install, DVC option -> the client's argument)
+SCHEMES: dict[str, tuple[str, dict[str, str]]] = {
     "gs": (
-        "gcs",
         "gs",
         {"projectname": "project", "credentialpath": "token", "endpointurl": "endpoint_url"},
     ),
     "azure": (
-        "az",
         "azure",
         {
             "account_name": "account_name",
@@ -38,11 +56,75 @@ SCHEMES: dict[str, tuple[str, str, dict[str, str]]] = {
             "client_secret": "client_secret",
         },
     ),
-    "http": ("http", "http", {}),
-    "https": ("https", "http", {}),
+    "http": ("http", {}),
+    "https": ("http", {}),
 }
+# Azure options that only choose which credentials DefaultAzureCredential tries.
+AZURE_EXCLUDES = (
+    "exclude_environment_credential",
+    "exclude_visual_studio_code_credential",
+    "exclude_shared_token_cache_credential",
+    "exclude_managed_identity_credential",
+)
+# DVC's Azure timeouts, in seconds; unset, the SDK's own (20 s to connect, 60 s a read).
+AZURE_TIMEOUTS = ("timeout", "read_timeout", "connection_timeout")
+GCS_CONNECT_TIMEOUT = 30  # DVC has no GCS timeout options; gcsfs alone sets none
+GCS_READ_TIMEOUT = 60
 HTTP_OPTIONS = {"user", "password", "auth", "ssl_verify", "custom_auth_header"}
 SECRET_OPTIONS = ("account_key", "connection_string", "sas_token", "client_secret", "password")
+WHERE = {"gs": "bucket", "azure": "container"}
+FIX = {
+    "gs": "check endpointurl and credentialpath",
+    "azure": "check the connection string or account_name",
+    "http": "check the URL",
+    "https": "check the URL",
+}
+
+
+@functools.cache
+def _gcs_class() -> type:
+    """gcsfs's JSON-API filesystem without its retries.
+
+    `gcsfs.GCSFileSystem` is, since 2026.10, a subclass that first asks a gRPC
+    control plane for each bucket's layout (hierarchical or zonal): against an
+    `endpointurl` that speaks only the JSON API that hung for minutes before
+    falling back. bale needs neither kind's extras, so it uses the JSON one.
+    """
+    from gcsfs.core import GCSFileSystem
+
+    class NoRetryGCSFileSystem(GCSFileSystem):
+        _request = GCSFileSystem._request.__wrapped__
+
+    return NoRetryGCSFileSystem
+
+
+@functools.cache
+def _azure_class() -> type:
+    """adlfs's filesystem over an SDK client without retries, with timeouts.
+
+    adlfs builds its client from the credentials; it is rebuilt with the same
+    URL and credential, and `retry_total=0` and the connect and read timeouts,
+    which adlfs cannot pass to it.
+    """
+    from adlfs import AzureBlobFileSystem
+    from azure.storage.blob.aio import BlobServiceClient
+
+    class NoRetryAzureBlobFileSystem(AzureBlobFileSystem):
+        def __init__(self, *, client_options: Mapping[str, int], **kwargs: Any) -> None:
+            self.client_options = client_options
+            super().__init__(**kwargs)
+
+        def do_connect(self) -> None:
+            super().do_connect()
+            made = self.service_client
+            self.service_client = BlobServiceClient(
+                account_url=made.url,
+                credential=made.credential,
+                retry_total=0,
+                **self.client_options,
+            )
+
+    return NoRetryAzureBlobFileSystem
 
 
 class FsspecBackend:
@@ -55,10 +137,15 @@ class FsspecBackend:
 
     def __init__(self, url: str, scheme: str, options: Mapping[str, object]) -> None:
         self.url = display_url(url)
-        protocol, extra, names = SCHEMES[scheme]
-        known = set(names) | (HTTP_OPTIONS if scheme in ("http", "https") else set())
-        if scheme == "azure":
+        self.scheme = scheme
+        extra, names = SCHEMES[scheme]
+        known = set(names)
+        if scheme in ("http", "https"):
+            known |= HTTP_OPTIONS
+        elif scheme == "gs":
             known.add("allow_anonymous_login")
+        else:
+            known |= {"allow_anonymous_login", *AZURE_EXCLUDES, *AZURE_TIMEOUTS}
         check_options(self.url, scheme, options, known)
         opt = {k: str(v) for k, v in options.items() if v is not None and v != ""}
         self._secrets = [opt.get(k) for k in SECRET_OPTIONS]
@@ -66,32 +153,61 @@ class FsspecBackend:
         if self.readonly:
             self.list_cost = float("inf")  # HTTP cannot list: ask object by object
         self.default_jobs = cpu_jobs(4, low=8, high=32)
-        try:
-            import fsspec
-        except ImportError as err:
-            raise RemoteConfigError(
-                self.url, f"the {scheme} client is not installed; run: pip install 'bale[{extra}]'"
-            ) from err
+        self._checked = self.readonly  # HTTP has no bucket to check
+        self._check_lock = threading.Lock()
         kwargs: dict[str, Any] = {names[k]: v for k, v in opt.items() if k in names}
-        if scheme == "azure" and parse_bool(
+        anonymous = parse_bool(
             self.url, "allow_anonymous_login", opt.get("allow_anonymous_login"), False
-        ):
-            kwargs["anon"] = True
+        )
         if self.readonly:
-            kwargs.update(self._http_kwargs(opt))
             self.base = url.rstrip("/")
         else:
             self.base = url.split("://", 1)[1].rstrip("/")
+            # Listings are asked afresh: another client may have written since.
+            kwargs.update(use_listings_cache=False, skip_instance_cache=True)
+        self.bucket, _, self.prefix = self.base.partition("/")
         try:
-            self.fs = fsspec.filesystem(protocol, **kwargs)
+            self.fs = self._filesystem(kwargs, opt, anonymous)
         except ImportError as err:
             raise RemoteConfigError(
                 self.url, f"the {scheme} client is not installed; run: pip install 'bale[{extra}]'"
             ) from err
+        except RemoteConfigError:
+            raise
         except Exception as err:
             raise RemoteConfigError(
                 self.url, f"invalid options: {scrub(first_line(str(err)), self._secrets)}"
             ) from err
+
+    def _filesystem(self, kwargs: dict[str, Any], opt: Mapping[str, str], anonymous: bool) -> Any:
+        if self.scheme == "gs":
+            import aiohttp
+
+            if anonymous:
+                kwargs["token"] = "anon"
+            kwargs["requests_timeout"] = aiohttp.ClientTimeout(
+                sock_connect=GCS_CONNECT_TIMEOUT, sock_read=GCS_READ_TIMEOUT
+            )
+            return _gcs_class()(**kwargs)
+        if self.scheme == "azure":
+            timeouts = {}
+            for name in AZURE_TIMEOUTS:
+                seconds = parse_int(self.url, name, opt.get(name))
+                if seconds is not None:
+                    timeouts[name] = seconds
+            for name in AZURE_EXCLUDES:
+                if name in opt:
+                    kwargs[name] = parse_bool(self.url, name, opt[name], False)
+            if anonymous:
+                kwargs["anon"] = True
+            # The client takes the connect and read timeouts; adlfs passes the
+            # overall one (and the same two) to each upload and download.
+            client = {k: v for k, v in timeouts.items() if k != "timeout"}
+            return _azure_class()(client_options=client, **kwargs, **timeouts)
+        import fsspec
+
+        kwargs.update(self._http_kwargs(opt))
+        return fsspec.filesystem(self.scheme, **kwargs)
 
     def _http_kwargs(self, opt: Mapping[str, str]) -> dict[str, Any]:
         client: dict[str, Any] = {}
@@ -112,60 +228,156 @@ class FsspecBackend:
     def _path(self, relpath: str) -> str:
         return f"{self.base}/{relpath}" if relpath else self.base
 
+    # -- errors ------------------------------------------------------------------
+
     def _error(self, err: BaseException, action: str) -> RemoteAccessError:
+        """One table from gcsfs's, the Azure SDK's and aiohttp's errors to bale's."""
         text = scrub(first_line(str(err) or type(err).__name__), self._secrets)
-        if isinstance(err, PermissionError) or "403" in text or "401" in text:
+        kinds = {cls.__name__ for cls in type(err).__mro__}
+        status = getattr(err, "status_code", None) or getattr(err, "code", None)
+        status = status if isinstance(status, int) else 0
+        code = getattr(err, "error_code", None) or ""
+        where = WHERE.get(self.scheme, "server")
+        if status in (401, 403) or kinds & {"PermissionError", "ClientAuthenticationError"}:
             return RemoteAuthError(
-                self.url, f"access denied to {action}; check the remote's credentials"
+                self.url,
+                f"access denied to {action} (wrong credentials, or they lack permission); "
+                f"{FIX[self.scheme]}",
             )
-        if isinstance(err, ConnectionError | TimeoutError) or any(
-            s in text.lower() for s in ("cannot connect", "connection", "timeout", "timed out")
-        ):
-            return RemoteUnavailableError(self.url, f"cannot reach the remote to {action}")
-        if any(s in text for s in (" 500", " 502", " 503", " 504")):
-            return RemoteUnavailableError(self.url, f"the server failed to {action}; try again")
+        if code in ("ContainerNotFound", "ResourceNotFound"):
+            return self._missing_bucket()
+        if kinds & {"TimeoutError", "ServerTimeoutError", "ServiceResponseTimeoutError"}:
+            return RemoteUnavailableError(
+                self.url, f"the {where} service did not answer in time to {action}; try again"
+            )
+        if kinds & {"ClientConnectorError", "ServiceRequestError", "ConnectionError"}:
+            return RemoteUnavailableError(
+                self.url,
+                f"cannot reach the remote to {action} (connection failed); {FIX[self.scheme]} "
+                "and that the server is running",
+            )
+        if status >= 500 or status in (408, 429) or kinds & {"ServiceResponseError"}:
+            return RemoteUnavailableError(
+                self.url, f"the server failed to {action} ({status or text}); try again later"
+            )
         return RemoteAccessError(self.url, f"cannot {action}: {text}")
+
+    def _missing_bucket(self) -> RemoteNotFoundError:
+        where = WHERE[self.scheme]
+        return RemoteNotFoundError(
+            self.url, f"{where} '{self.bucket}' does not exist; create it or fix the remote's url"
+        )
 
     def _read_only(self) -> RemoteConfigError:
         return RemoteConfigError(self.url, "HTTP remotes are read-only; push to another remote")
+
+    def _check_bucket(self) -> None:
+        """List one name before the first answer: a missing bucket or container
+        must not read as missing objects. A listing, not the bucket's
+        metadata, which credentials for objects alone may not read."""
+        if self._checked:
+            return
+        with self._check_lock:
+            if self._checked:
+                return
+            from fsspec.asyn import sync
+
+            try:
+                sync(self.fs.loop, self._list_one)
+            except FileNotFoundError as err:
+                raise self._missing_bucket() from err
+            except Exception as err:
+                raise self._error(err, "list") from err
+            self._checked = True
+
+    async def _list_one(self) -> None:
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        if self.scheme == "gs":
+            # 404 (FileNotFoundError) only when the bucket does not exist.
+            await self.fs._call("GET", "b/{}/o", self.bucket, prefix=prefix, maxResults=1)
+            return
+        from azure.core.exceptions import ResourceNotFoundError
+
+        container = self.fs.service_client.get_container_client(self.bucket)
+        try:
+            async for _ in container.list_blobs(name_starts_with=prefix, results_per_page=1):
+                break
+        except ResourceNotFoundError as err:
+            raise FileNotFoundError(self.bucket) from err
+
+    # -- primitives ----------------------------------------------------------------
 
     def local_path(self, relpath: str) -> str | None:
         return None
 
     def exists_many(self, relpaths: Sequence[str]) -> set[str]:
+        self._check_bucket()
         found: set[str] = set()
         for rel in relpaths:
             try:
-                self.fs.info(self._path(rel))
+                info = self.fs.info(self._path(rel))
             except FileNotFoundError:
                 continue
             except Exception as err:
                 raise self._error(err, "check objects") from err
-            found.add(rel)
+            if info.get("type") != "directory":
+                found.add(rel)
         return found
 
     def iter_prefix(self, prefix: str) -> Iterator[str]:
         if self.readonly:
             raise RemoteConfigError(self.url, "HTTP remotes cannot be listed")
+        self._check_bucket()
         try:
-            names = self.fs.ls(self._path(prefix), detail=False)
+            if self.scheme == "azure":
+                from fsspec.asyn import sync
+
+                names = sync(self.fs.loop, self._azure_names, self._path(prefix))
+            else:
+                entries = self.fs.ls(self._path(prefix), detail=True)
+                names = [e["name"] for e in entries if e.get("type") != "directory"]
         except FileNotFoundError:
             return
+        except RemoteAccessError:
+            raise
         except Exception as err:
             raise self._error(err, "list") from err
         for name in names:
             base = name.rstrip("/").rsplit("/", 1)[-1]
             yield f"{prefix}/{base}" if prefix else base
 
+    async def _azure_names(self, path: str) -> list[str]:
+        """Blobs directly under folder `path`, in one listing per page (adlfs's
+        `ls` makes two requests a folder, and takes a 404 for an empty folder)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        key = path.partition("/")[2]
+        start = f"{key}/" if key else None
+        container = self.fs.service_client.get_container_client(self.bucket)
+        names = []
+        try:
+            async for item in container.walk_blobs(name_starts_with=start, delimiter="/"):
+                if not item.name.endswith("/"):  # a subfolder's prefix
+                    names.append(item.name)
+        except ResourceNotFoundError as err:  # only a container that does not exist
+            raise self._missing_bucket() from err
+        return names
+
     def put_file(self, local_path: str, relpath: str) -> None:
         if self.readonly:
             raise self._read_only()
+        self._check_bucket()
         try:
             self.fs.put_file(local_path, self._path(relpath))
+        except FileNotFoundError as err:
+            if not os.path.exists(local_path):
+                raise  # the engine reports the object missing from the cache
+            raise self._missing_bucket() from err
         except Exception as err:
             raise self._error(err, "upload") from err
 
     def get_file(self, relpath: str, local_path: str) -> None:
+        self._check_bucket()
         try:
             self.fs.get_file(self._path(relpath), local_path)
         except FileNotFoundError:
@@ -176,14 +388,23 @@ class FsspecBackend:
     def remove_many(self, relpaths: Sequence[str]) -> None:
         if self.readonly:
             raise self._read_only()
-        paths = [self._path(rel) for rel in relpaths]
-        for path in paths:
+        self._check_bucket()
+        for rel in relpaths:
             try:
-                self.fs.rm_file(path)
+                self.fs.rm_file(self._path(rel))
             except FileNotFoundError:
                 continue
             except Exception as err:
                 raise self._error(err, "delete") from err
 
     def close(self) -> None:
-        pass
+        """Close the client's connections (they belong to fsspec's loop thread)."""
+        from fsspec.asyn import sync
+
+        fs, self.fs = self.fs, None
+        if fs is None or self.readonly:
+            return
+        if self.scheme == "azure":
+            sync(fs.loop, fs.service_client.close)
+        elif getattr(fs, "_session", None) is not None:
+            sync(fs.loop, fs._session.close)
