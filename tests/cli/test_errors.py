@@ -405,3 +405,45 @@ def test_granular_add_into_a_dvc_2_folder_is_refused(repo: Path, tmp_path: Path,
     bale("checkout", cwd=repo)
     assert (repo / "data" / "a.txt").read_bytes() == b"a\r\n"
     assert json.loads(bale("status", "--json", cwd=repo).stdout) == {}
+
+
+# -- config files that cannot be written or read ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["config", "core.autostage", "true"], ".dvc/config"),
+        (["config", "--local", "core.autostage", "true"], ".dvc/config.local"),
+        (["remote", "add", "-d", "s", "/srv/s"], ".dvc/config"),
+    ],
+)
+def test_a_config_file_that_cannot_be_written_is_named(
+    repo: Path, tmp_path: Path, bale, as_user, args: list[str], name: str
+):
+    """Not the temporary file beside it, which is gone."""
+    dvc_dir = repo / ".dvc"
+    dvc_dir.chmod(0o555)
+    try:
+        guard = Unchanged(tmp_path)
+        line = assert_error(
+            bale(*args, cwd=repo, ok=False, **as_user),
+            f"cannot write {name}: Permission denied; check the permissions of .dvc",
+        )
+        assert ".tmp" not in line
+        guard.check()
+    finally:
+        dvc_dir.chmod(0o755)
+
+
+def test_a_config_file_that_cannot_be_read_is_named(repo: Path, tmp_path: Path, bale, as_user):
+    config = repo / ".dvc" / "config"
+    config.chmod(0)
+    try:
+        guard = Unchanged(tmp_path)
+        for args in (["status"], ["config", "-l"], ["remote", "list"]):
+            proc = bale(*args, cwd=repo, ok=False, **as_user)
+            assert_error(proc, "cannot read .dvc/config: Permission denied")
+        guard.check()
+    finally:
+        config.chmod(0o644)

@@ -196,25 +196,30 @@ def config_files(root: Path) -> dict[str, str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def dvc_twins(dvc_exe: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    """Every scenario run by the real dvc: its config files and exit codes."""
-    base = tmp_path_factory.mktemp("dvc-twins")
+def run_dvc_twins(dvc_exe: str, base: Path, spec: dict[str, list[list[str]]]) -> dict[str, list]:
+    """Each scenario's commands run by the real dvc in a fresh repository under
+    `base`/repos/NAME (one dvc process for all): the exit code of each."""
     home = base / "home"
     env = {
         **os.environ, **GIT_ENV, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
         "DVC_NO_ANALYTICS": "1", "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc-global"),
         "DVC_SYSTEM_CONFIG_DIR": str(home / "dvc-system"),
     }  # fmt: skip
-    spec = base / "spec.json"
-    spec.write_text(json.dumps({name: cmds for name, (cmds, _) in SCENARIOS.items()}))
+    (base / "spec.json").write_text(json.dumps(spec))
     python = Path(dvc_exe).parent / "python"
     proc = subprocess.run(
-        [str(python), "-c", DVC_TWINS, str(spec), str(base / "repos")],
+        [str(python), "-c", DVC_TWINS, str(base / "spec.json"), str(base / "repos")],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    codes = json.loads(proc.stdout.splitlines()[-1])
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def dvc_twins(dvc_exe: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Every scenario run by the real dvc: its config files and exit codes."""
+    base = tmp_path_factory.mktemp("dvc-twins")
+    codes = run_dvc_twins(dvc_exe, base, {name: cmds for name, (cmds, _) in SCENARIOS.items()})
     return {
         name: {"codes": codes[name], "files": config_files(base / "repos" / name)}
         for name in SCENARIOS
@@ -384,17 +389,18 @@ def test_a_password_in_a_url_is_not_printed(repo: Path, bale, command: list[str]
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (["add", "r2", "foo://bucket/x"], "'foo://' is not a supported remote scheme"),
+        (["add", "r2", "foo://bucket/x"], "unknown URL scheme 'foo://'"),
         (["add", "r2", ""], "the remote URL is empty"),
         (["add", "storage", "s3://other"], "'storage' already exists; use -f"),
         (["add", 'bad"name', "/srv/x"], "not a valid remote name"),
         (["modify", "storage", "bogus", "1"], "'bogus' is not a remote option"),
-        (["modify", "storage", "url", "foo://x"], "'foo://' is not a supported remote scheme"),
+        (["modify", "storage", "url", "foo://x"], "unknown URL scheme 'foo://'"),
         (["modify", "nope", "region", "x"], "remote 'nope' does not exist (known: other, storage)"),
         (["modify", "--local", "nope", "region", "x"], "remote 'nope' does not exist"),
         (["modify", "storage", "jobs", "many"], "jobs must be a whole number"),
         (["modify", "storage", "use_ssl", "maybe"], "use_ssl must be true or false"),
-        (["modify", "storage", "port", "-1"], "port must be a whole number"),
+        (["modify", "storage", "port", "2222"], "'port' is not a remote option for s3 remotes"),
+        (["modify", "other", "jobs", "0"], "remote.other.jobs must be a whole number >= 1"),
         (["remove", "nope"], "remote 'nope' does not exist"),
         (["rename", "nope", "x"], "remote 'nope' does not exist"),
         (["rename", "storage", "other"], "remote 'other' already exists"),
@@ -421,3 +427,68 @@ def test_remote_usage_errors_exit_2(repo: Path, tmp_path: Path, bale):
         proc = bale(*args, cwd=repo, ok=False)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
     guard.check()
+
+
+# -- values checked where they are set and where they are read --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["add", "s", "ssh://host:abc/path"],
+         ".dvc/config: remote.s.url 'ssh://host:abc/path': port 'abc' is not a number from 1 to 65535"),  # noqa: E501
+        (["add", "s", "ssh://deploy:pa55@host:99999/path"],
+         "remote.s.url 'ssh://deploy@host:99999/path': port '99999' is not a number"),
+        (["add", "s", "s3://"], "remote.s.url 's3://': no bucket given; use s3://bucket/path"),
+        (["add", "s", "gcs://bucket/x"], "unknown URL scheme 'gcs://'"),
+        (["modify", "storage", "url", "ssh://host:0/p"], "port '0' is not a number"),
+        (["modify", "storage", "endpointurl", "http://127.0.0.1:abc"],
+         "remote.storage.endpointurl 'http://127.0.0.1:abc': port 'abc' is not a number"),
+        (["modify", "storage", "endpointurl", "not a url"],
+         "remote.storage.endpointurl 'not a url': not a URL (it holds a space)"),
+        (["modify", "storage", "keyfile", "id_rsa"],
+         "'keyfile' is not a remote option for s3 remotes; they take: access_key_id, acl,"),
+        (["modify", "sshr", "port", "abc"], "remote.sshr.port must be a whole number from 1 to 65535"),  # noqa: E501
+        (["modify", "sshr", "port", "99999"], "port must be a whole number from 1 to 65535"),
+        (["modify", "sshr", "region", "x"], "'region' is not a remote option for ssh remotes"),
+        (["modify", "sshr", "url", "s3://bucket/p"],
+         ".dvc/config.local: 'password' is not a remote option for s3 remotes; they take: "),
+    ],
+)  # fmt: skip
+def test_values_are_checked_where_they_are_set(
+    repo: Path, tmp_path: Path, bale, args: list[str], problem: str
+):
+    bale("remote", "add", "-d", "storage", "s3://bucket/path", cwd=repo)
+    bale("remote", "add", "sshr", "ssh://deploy@example.org/srv", cwd=repo)
+    bale("remote", "modify", "--local", "sshr", "password", "pa55", cwd=repo)
+    guard = Unchanged(tmp_path)
+    line = assert_error(bale("remote", *args, cwd=repo, ok=False), problem)
+    assert "pa55" not in line
+    guard.check()
+
+
+BAD_PORT = "['remote \"s\"']\n    url = ssh://deploy:pa55@host:abc/path\n"
+
+
+def test_a_remote_with_a_bad_url_is_listed_and_can_be_fixed(repo: Path, tmp_path: Path, bale):
+    config = repo / ".dvc" / "config"
+    config.write_text("[core]\n    remote = s\n" + BAD_PORT)
+    problem = (
+        ".dvc/config: remote.s.url 'ssh://deploy@host:abc/path': port 'abc' is not a number "
+        "from 1 to 65535; run: bale remote modify s url URL"
+    )
+    guard = Unchanged(tmp_path)
+    listing = bale("remote", "list", cwd=repo)
+    assert listing.stdout == "s\tssh://deploy@host:abc/path\t(default)\n"
+    assert listing.stderr == f"WARNING: {problem}\n"
+    assert "remote.s.url=ssh://deploy@host:abc/path\n" in bale("config", "-l", cwd=repo).stdout
+    doctor = bale("doctor", cwd=repo).stdout
+    assert "Remote s: ssh://deploy@host:abc/path (invalid; see below)\n" in doctor
+    assert f"Config problem: {problem}\n" in doctor
+    for args in (["push"], ["status", "-c"], ["fetch"]):
+        assert_error(bale(*args, cwd=repo, ok=False), problem)
+    for proc in (listing, bale("doctor", cwd=repo)):
+        assert "pa55" not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+    guard.check()
+    bale("remote", "modify", "s", "url", "ssh://deploy@host:2222/path", cwd=repo)
+    assert bale("remote", "list", cwd=repo).stderr == ""

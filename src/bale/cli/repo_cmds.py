@@ -16,9 +16,11 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-f", "--force", action="store_true", help="overwrite .dvc/")
         parser.set_defaults(func=cmd_init)
     elif name == "config":
-        level = parser.add_mutually_exclusive_group()
-        for flag in ("--global", "--system", "--project", "--local"):
-            level.add_argument(flag, dest="level", action="store_const", const=flag[2:])
+        from bale.repo.config import LEVEL_FLAGS
+
+        group = parser.add_mutually_exclusive_group()
+        for level, flag in LEVEL_FLAGS.items():
+            group.add_argument(flag, dest="level", action="store_const", const=level)
         parser.add_argument("-u", "--unset", action="store_true", help="remove the option")
         parser.add_argument("-l", "--list", action="store_true", help="list all options")
         parser.add_argument("--show-origin", action="store_true", help="show the source file")
@@ -40,119 +42,78 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _level_path(level: str) -> str:
-    from bale.repo.config import level_paths
-    from bale.repo.repository import find_root
-
-    dvc_dir = None
-    if level in ("repo", "local"):
-        dvc_dir = os.path.join(find_root(os.getcwd()), ".dvc")
-    return level_paths(dvc_dir)[level]
-
-
-def mask(key: str, value: str) -> str:
-    from bale.repo.config import SECRET_KEYS
-
-    option = key.rsplit(".", 1)[-1]
-    if option in SECRET_KEYS:
-        return "***"
-    if option == "url":
-        from bale.remotes.base import display_url
-
-        return display_url(value)
-    return value
-
-
 def cmd_config(args: argparse.Namespace) -> int:
-    from bale.repo.config import (
-        PATH_KEYS,
-        edit_config,
-        level_paths,
-        load_config,
-        parse_name,
-        stored_path,
-    )
-    from bale.repo.repository import find_root
-    from bale.repo.schema import check_value, option_kind
+    from bale.remotes.base import display_url
+    from bale.repo import config_edit as edit
+    from bale.repo.config import shown_path
 
-    level = {"project": "repo", None: None}.get(args.level, args.level)
+    levels = edit.levels_at(os.getcwd(), args.level)
     if args.list:
         if args.name:
             raise UsageError("-l takes no NAME")
-        dvc_dir = None
-        try:
-            dvc_dir = os.path.join(find_root(os.getcwd()), ".dvc")
-        except Exception:
-            if level in ("repo", "local"):
-                raise
-        config = load_config(
-            dvc_dir, levels=(level,) if level else ("system", "global", "repo", "local")
-        )
-        for key, value in config.items():
-            line = f"{key}={mask(key, value)}"
-            if args.show_origin:
-                kind, _, rest = key.partition(".")
-                sub_name, _, opt = rest.rpartition(".")
-                origin = level_paths(dvc_dir)[config.sources[(kind, sub_name or None, opt)]]
-                line = f"{os.path.relpath(origin)}\t{line}"
-            print(line)
+        for option in edit.list_options(levels):
+            # A listing hides secrets, and a password inside a URL.
+            shown = "***" if option.secret else display_url(option.value)
+            line = f"{option.name}={shown}"
+            print(f"{shown_path(option.path)}\t{line}" if args.show_origin else line)
+        for problem in edit.config_problems(levels):
+            print(f"WARNING: {problem}", file=sys.stderr)
         return 0
     if not args.name:
         raise UsageError("name a config option (e.g. core.remote), or use -l")
-    section, sub, key = parse_name(args.name)
     if args.unset:
-        path = _level_path(level or "repo")
-        edit_config(path, [(section, sub, key, None)])
-        return 0
-    if args.value is None:
-        dvc_dir = os.path.join(find_root(os.getcwd()), ".dvc") if level != "global" else None
-        config = load_config(
-            dvc_dir, levels=(level,) if level else ("system", "global", "repo", "local")
-        )
-        option_kind(section, sub, key)  # an unknown name is an error, not "unset"
-        value = config.values.get((section, sub), {}).get(key)
-        if value is None:
-            raise ConfigError(f"option '{args.name}' is not set")
-        if args.show_origin:
-            origin = level_paths(dvc_dir)[config.sources[(section, sub, key)]]
-            print(f"{os.path.relpath(origin)}\t{value}")
-        else:
-            print(value)
-        return 0
-    kind = option_kind(section, sub, key)
-    value = check_value(args.name, kind, args.value)
-    path = _level_path(level or "repo")
-    if key in PATH_KEYS:
-        value = stored_path(value, path)
-    edit_config(path, [(section, sub, key, value)])
+        edit.unset_option(levels, args.name)
+    elif args.value is None:
+        # What was asked for, secrets too, as git config prints them.
+        option = edit.get_option(levels, args.name)
+        print(f"{shown_path(option.path)}\t{option.value}" if args.show_origin else option.value)
+    else:
+        edit.set_option(levels, args.name, args.value)
     return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    import importlib.util
     import platform
 
     from bale import __version__
+    from bale.errors import NotARepoError
+    from bale.remotes.base import display_url
+    from bale.repo import config_edit as edit
+    from bale.repo.config import load_config
+    from bale.repo.repository import DVC_DIR, Repo, find_root
 
     print(f"bale version: {__version__}")
     print(f"Python {platform.python_version()} on {platform.platform()}")
     try:
-        from bale.repo.repository import Repo
-
-        repo = Repo.open(os.getcwd())
-    except Exception as exc:
+        root = find_root(os.getcwd())
+    except NotARepoError as exc:
         print(f"Repository: none ({exc})")
         return 0
+    # Read unchecked: a broken config is shown, and what it breaks marked.
+    repo = Repo(root, load_config(os.path.join(root, DVC_DIR), check=False))
     print(f"Repository: {repo.root}")
-    print(f"Git: {repo.git.root if repo.git else 'not used (no_scm)'}")
-    print(f"Cache: {repo.cache_dir}")
-    print(f"Cache types: {', '.join(repo.link_types)}")
+    for label, read in (
+        ("Git", lambda: repo.git.root if repo.git else "not used (no_scm)"),
+        ("Cache", lambda: repo.cache_dir),
+        ("Cache types", lambda: ", ".join(repo.link_types)),
+    ):
+        try:
+            print(f"{label}: {read()}")
+        except ConfigError:
+            print(f"{label}: unknown (the config is invalid; see below)")
     print(f"State: {repo.state_path}")
-    for name, opts in repo.config.remotes().items():
-        print(f"Remote {name}: {mask('url', opts.get('url', '(no url)'))}")
+    levels = edit.levels_at(os.getcwd())
+    for remote in edit.list_remotes(levels):
+        mark = " (invalid; see below)" if remote.problem else ""
+        print(f"Remote {remote.name}: {display_url(remote.url) or '(no url)'}{mark}")
+    problems = edit.config_problems(levels)
+    for problem in problems:
+        print(f"Config problem: {problem}")
+    if not problems:
+        print("Config: valid")
     extras = []
     for module, extra in (("s3fs", "s3"), ("sshfs", "ssh"), ("gcsfs", "gs"), ("adlfs", "azure")):
-        import importlib.util
-
         extras.append(f"{extra} ({'installed' if importlib.util.find_spec(module) else 'missing'})")
     print("Remote support: local, " + ", ".join(extras))
     sys.stdout.flush()

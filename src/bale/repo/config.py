@@ -1,36 +1,31 @@
 """DVC's config files: `.dvc/config`, `.dvc/config.local`, global and system.
 
-Files are configobj INI, read and written as DVC does: named sections look
-like `['remote "name"']`, keys are lower-cased, values with commas quoted.
-Rewriting a file keeps every section and key bale does not know.
+Files are configobj INI, read and written as DVC does: section names and keys
+are lower-cased on read (`[Core]` is `[core]`, `['remote "MyStore"']` is remote
+`mystore`), named sections look like `['remote "name"']`, values with commas
+are quoted. Every file is checked against `bale.repo.schema` as it is read;
+a remote's problems stop only the commands that use that remote.
+Rewriting a file keeps every section, key and comment it does not change.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bale.errors import ConfigError
 from bale.fsutil import atomic_write
+from bale.remotes.base import as_bool
+from bale.repo import schema
+from bale.repo.schema import Problem
 
 LEVELS = ("system", "global", "repo", "local")
+# The command-line flag naming each level, as dvc spells them.
+LEVEL_FLAGS = {"system": "--system", "global": "--global", "repo": "--project", "local": "--local"}
+Sections = dict[tuple[str, str | None], dict[str, str]]
 _NAMED = re.compile(r'^\s*(remote|machine|db)\s*"(.*)"\s*$')
-# Keys whose relative values are relative to the config file's folder.
-PATH_KEYS = frozenset(
-    {
-        "url", "dir", "credentialpath", "configpath", "keyfile", "cert_path", "key_path",
-        "gdrive_service_account_json_file_path", "gdrive_user_credentials_file",
-    }
-)  # fmt: skip
-SECRET_KEYS = frozenset(
-    {
-        "password", "secret_access_key", "session_token", "access_key_id", "account_key",
-        "sas_token", "connection_string", "client_secret", "token", "key_passphrase",
-        "gdrive_client_secret", "ask_password",
-    }
-)  # fmt: skip
 
 
 def level_paths(dvc_dir: str | None) -> dict[str, str]:
@@ -48,15 +43,19 @@ def level_paths(dvc_dir: str | None) -> dict[str, str]:
     return paths
 
 
+def shown_path(path: str) -> str:
+    """A config file's path for messages: relative below the current folder."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 _SECTION = re.compile(r"^\[\s*(?:'([^'\[\]]*)'|\"([^\"\[\]]*)\"|([^'\"\[\]]*?))\s*\]$")
 _KEY = re.compile(r"^([A-Za-z0-9_.-]+)\s*=\s*(.*)$")
 
 
-def _read_simple(path: str) -> dict[str, dict[str, str]] | None:
+def _read_simple(text: str) -> dict[str, dict[str, str]] | None:
     """Read the plain INI DVC writes without importing configobj (start-up
     time); None for anything fancier, which configobj then reads."""
-    with open(path, encoding="utf-8") as fobj:
-        text = fobj.read()
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     for raw in text.splitlines():
@@ -65,10 +64,13 @@ def _read_simple(path: str) -> dict[str, dict[str, str]] | None:
             continue
         match = _SECTION.match(line)
         if match:
-            current = sections.setdefault(next(g for g in match.groups() if g is not None), {})
+            name = next(g for g in match.groups() if g is not None)
+            if name in sections:
+                return None  # configobj refuses it, with the line
+            current = sections[name] = {}
             continue
         match = _KEY.match(line)
-        if match is None or current is None:
+        if match is None or current is None or match.group(1) in current:
             return None
         key, value = match.groups()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -81,21 +83,33 @@ def _read_simple(path: str) -> dict[str, dict[str, str]] | None:
     return sections
 
 
-def _load_obj(path: str) -> Any:
+def _parse_obj(source: Any, path: str) -> Any:
     from configobj import ConfigObj, ConfigObjError
 
     try:
-        return ConfigObj(path, encoding="utf-8", interpolation=False, write_empty_values=True)
-    except (ConfigObjError, UnicodeDecodeError, OSError) as exc:
-        raise ConfigError(f"{path}: cannot parse config ({exc}); fix the file") from exc
+        return ConfigObj(source, encoding="utf-8", interpolation=False, write_empty_values=True)
+    except (ConfigObjError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{shown_path(path)}: cannot parse config ({exc}); fix the file") from exc
+    except OSError as exc:
+        raise _io_error("read", path, exc) from exc
+
+
+def _io_error(action: str, path: str, exc: OSError) -> ConfigError:
+    folder = shown_path(os.path.dirname(path) or ".")
+    return ConfigError(
+        f"cannot {action} {shown_path(path)}: {exc.strerror or exc}; "
+        f"check the permissions of {folder} and the file, then run the command again"
+    )
 
 
 def section_key(name: str) -> tuple[str, str | None]:
-    """`remote "s3"` -> ("remote", "s3"); `core` -> ("core", None)."""
-    match = _NAMED.match(name)
+    """`remote "s3"` -> ("remote", "s3"); `Core` -> ("core", None). Lower-cased
+    whole, as dvc reads them."""
+    lowered = name.lower()
+    match = _NAMED.match(lowered)
     if match:
-        return match.group(1).lower(), match.group(2)
-    return name.strip().lower(), None
+        return match.group(1), match.group(2)
+    return lowered.strip(), None
 
 
 def _section_name(kind: str, name: str | None) -> str:
@@ -106,16 +120,62 @@ def _as_str(value: Any) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
+def _sections(raw: Mapping[str, Any], path: str) -> Sections:
+    """A file's sections as dvc reads them: names and keys lower-cased."""
+    sections: Sections = {}
+    for sec_name, section in raw.items():
+        if not isinstance(section, Mapping):
+            raise ConfigError(
+                f"{shown_path(path)}: '{sec_name}' is outside any section; "
+                "move it under one (e.g. [core]) or remove it"
+            )
+        keys = {}
+        for key, value in section.items():
+            if isinstance(value, Mapping):
+                raise ConfigError(
+                    f"{shown_path(path)}: [{sec_name}] holds a nested section [[{key}]], "
+                    "which DVC does not read; remove it"
+                )
+            keys[key.lower()] = _as_str(value)
+        sections[section_key(sec_name)] = keys
+    return sections
+
+
+def read_file(path: str) -> Sections:
+    """One config file's sections, values as written; {} when it is absent.
+
+    Raises:
+        ConfigError: it cannot be read or parsed.
+    """
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            text = fobj.read()
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{shown_path(path)}: cannot parse config ({exc}); fix the file") from exc
+    except OSError as exc:
+        raise _io_error("read", path, exc) from exc
+    raw = _read_simple(text)
+    return _sections(raw if raw is not None else _parse_obj(text.splitlines(), path), path)
+
+
 class Config:
-    """The merged view of all levels; `sources` tells which file set a key."""
+    """The merged view of some levels; `sources` tells which level set a key,
+    `problems` what the schema found wrong (once `load_config` checked: only
+    remotes' problems, which `remote_problem` tells)."""
 
     def __init__(
         self,
         values: dict[tuple[str, str | None], dict[str, str]],
         sources: dict[tuple[str, str | None, str], str],
+        problems: Sequence[Problem] = (),
+        paths: Mapping[str, str] | None = None,
     ) -> None:
         self.values = values
         self.sources = sources
+        self.problems = list(problems)
+        self.paths = dict(paths or {})
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         return self.values.get((section, None), {}).get(key, default)
@@ -124,66 +184,143 @@ class Config:
         value = self.get(section, key)
         if value is None:
             return default
-        lowered = value.strip().lower()
-        if lowered in ("true", "1", "yes", "on"):
-            return True
-        if lowered in ("false", "0", "no", "off", ""):
-            return False
-        raise ConfigError(f"{section}.{key} must be true or false, not {value!r}")
+        parsed = as_bool(value)
+        if parsed is None:
+            raise ConfigError(f"{section}.{key} must be true or false, not '{value}'")
+        return parsed
 
     def remotes(self) -> dict[str, dict[str, str]]:
         return {
             name: opts for (kind, name), opts in self.values.items() if kind == "remote" and name
         }
 
-    def items(self) -> Iterator[tuple[str, str]]:
-        """Every `section.key`, `remote.NAME.key` with its value."""
+    def entries(self) -> Iterator[tuple[str, str | None, str, str]]:
+        """Every (section, name, key, value), sections in name order."""
         for (kind, name), opts in sorted(
             self.values.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
         ):
             for key, value in opts.items():
-                yield (f"{kind}.{name}.{key}" if name is not None else f"{kind}.{key}"), value
+                yield kind, name, key, value
+
+    def messages(self) -> list[str]:
+        """Each problem, worded for a person: file, what, and the fix."""
+        return [describe(p, self.paths[p.level]) for p in self.problems]
+
+    def remote_problem(self, name: str) -> str | None:
+        """Why remote `name` cannot be used, or None."""
+        for problem in self.problems:
+            if problem.section == "remote" and problem.name == name:
+                return describe(problem, self.paths[problem.level])
+        return None
 
 
-def load_config(dvc_dir: str | None, *, levels: tuple[str, ...] = LEVELS) -> Config:
-    """Merge the levels, lowest precedence first; relative paths made absolute."""
+def describe(problem: Problem, path: str, *, setting: bool = False) -> str:
+    """`problem` as one line naming its file and, unless the command was
+    `setting` that very option (nothing written), the command that fixes it."""
+    text = f"{shown_path(path)}: {problem.text}"
+    if setting:
+        return text
+    flag = "" if problem.level == "repo" else LEVEL_FLAGS[problem.level] + " "
+    if problem.key is None:
+        fix = "fix or remove that section"
+    elif problem.section == "remote" and problem.key == "url":
+        fix = f"run: bale remote modify {flag}{problem.name} url URL"
+    elif problem.section == "remote":
+        unset = "-u " if problem.unknown else ""
+        value = "" if problem.unknown else " VALUE"
+        fix = f"run: bale remote modify {flag}{unset}{problem.name} {problem.key}{value}"
+    else:
+        name = schema.dotted(problem.section, problem.name, problem.key)
+        change = f"--unset {name}" if problem.unknown else f"{name} VALUE"
+        fix = f"run: bale config {flag}{change}"
+    return f"{text}; {fix}"
+
+
+def merge_files(files: Sequence[tuple[str, str, Sections]]) -> Config:
+    """Merge (level, path, sections), lowest precedence first: relative paths
+    made absolute against their file's folder, every problem recorded."""
     values: dict[tuple[str, str | None], dict[str, str]] = {}
     sources: dict[tuple[str, str | None, str], str] = {}
-    for level, path in level_paths(dvc_dir).items():
-        if level not in levels or not os.path.exists(path):
-            continue
-        obj = _read_simple(path)
-        if obj is None:
-            obj = _load_obj(path)
+    problems: list[Problem] = []
+    for level, path, sections in files:
+        problems.extend(schema.section_problems(sections, level))
         base = os.path.dirname(path)
-        for sec_name, section in obj.items():
-            if not isinstance(section, dict):
-                continue
-            kind, name = section_key(sec_name)
+        for (kind, name), section in sections.items():
             merged = values.setdefault((kind, name), {})
             for key, value in section.items():
-                if isinstance(value, dict):
-                    continue
-                key = key.lower()
-                text = _as_str(value)
-                if key in PATH_KEYS and text and _is_relative_path(text):
-                    text = os.path.normpath(os.path.join(base, text))
-                merged[key] = text
+                if _is_path(kind, name, key) and value and _is_relative_path(value):
+                    value = os.path.normpath(os.path.join(base, value))
+                merged[key] = schema.normalized(kind, name, key, value)
                 sources[(kind, name, key)] = level
-    return Config(values, sources)
+    for (kind, name), options in values.items():
+        if kind == "remote" and name is not None:
+            levels = {key: sources[(kind, name, key)] for key in options}
+            problems.extend(schema.remote_problems(name, options, levels))
+    cache_dir = values.get(("cache", None), {}).get("dir")
+    if cache_dir and (problem := folder_problem(cache_dir)):
+        level = sources[("cache", None, "dir")]
+        problems.append(Problem("cache", None, "dir", f"cache.dir {problem}", False, level))
+    return Config(values, sources, problems, {level: path for level, path, _ in files})
 
 
-def load_file(path: str) -> dict[tuple[str, str | None], dict[str, str]]:
-    """One config file's sections, values as written (no path resolution)."""
-    values: dict[tuple[str, str | None], dict[str, str]] = {}
-    if not os.path.exists(path):
-        return values
-    for sec_name, section in _load_obj(path).items():
-        if isinstance(section, dict):
-            values[section_key(sec_name)] = {
-                k.lower(): _as_str(v) for k, v in section.items() if not isinstance(v, dict)
-            }
-    return values
+def _is_path(kind: str, name: str | None, key: str) -> bool:
+    if kind == "remote":
+        return key in schema.REMOTE_PATHS
+    return schema.kind_of(kind, name, key) in (schema.PATH, schema.DIR)
+
+
+def folder_problem(path: str) -> str | None:
+    """What keeps `path` from being a folder (it need not exist yet), or None."""
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+    if os.path.isdir(probe):
+        return None
+    if probe == path:
+        return f"'{path}' is a file, not a folder"
+    return f"'{path}' lies under '{probe}', which is a file"
+
+
+def load_paths(
+    paths: Mapping[str, str], *, check: bool = True, planned: Mapping[str, Sections] | None = None
+) -> Config:
+    """Merge these levels' files (`planned`: contents to use instead of a file's).
+
+    A remote's problems are kept in `problems`, not raised: they stop only the
+    commands that use that remote (`remote_spec`), so the others, and listing
+    and fixing the remote, still work.
+
+    Raises:
+        ConfigError: a file cannot be read, or, if `check`, breaks the schema
+            outside its remotes.
+    """
+    planned = planned or {}
+    files = [
+        (level, path, planned[path] if path in planned else read_file(path))
+        for level, path in paths.items()
+    ]
+    config = merge_files(files)
+    if check:
+        for problem in config.problems:
+            if problem.section != "remote":
+                raise ConfigError(describe(problem, config.paths[problem.level]))
+    return config
+
+
+def load_config(
+    dvc_dir: str | None, *, levels: tuple[str, ...] = LEVELS, check: bool = True
+) -> Config:
+    """Merge the levels, lowest precedence first; relative paths made absolute.
+
+    Raises:
+        ConfigError: a file cannot be read, or, if `check`, breaks the schema
+            outside its remotes (see `load_paths`).
+    """
+    paths = {lv: p for lv, p in level_paths(dvc_dir).items() if lv in levels}
+    return load_paths(paths, check=check)
 
 
 def stored_path(value: str, config_path: str) -> str:
@@ -194,102 +331,120 @@ def stored_path(value: str, config_path: str) -> str:
     return os.path.relpath(os.path.abspath(value), os.path.dirname(config_path))
 
 
+def stored_value(kind: str, name: str | None, key: str, value: str, config_path: str) -> str:
+    """`value` as written into `config_path`: as given (dvc keeps `FALSE` and
+    ` 4`), but a relative path made relative to the file's folder."""
+    return stored_path(value, config_path) if _is_path(kind, name, key) else value
+
+
 def _is_relative_path(value: str) -> bool:
     return "://" not in value and not os.path.isabs(value) and not value.startswith("~")
 
 
 def parse_name(name: str) -> tuple[str, str | None, str]:
-    """`core.remote` -> (core, None, remote); `remote.s3.url` -> (remote, s3, url)."""
-    parts = name.split(".")
+    """`core.remote` -> (core, None, remote); `remote.S3.url` -> (remote, s3, url)."""
+    parts = name.lower().split(".")
     if len(parts) == 2 and all(parts):
-        return parts[0].lower(), None, parts[1].lower()
-    if len(parts) >= 3 and parts[0].lower() in ("remote", "machine", "db") and all(parts):
-        return parts[0].lower(), ".".join(parts[1:-1]), parts[-1].lower()
+        return parts[0], None, parts[1]
+    if len(parts) >= 3 and parts[0] in ("remote", "machine", "db") and all(parts):
+        return parts[0], ".".join(parts[1:-1]), parts[-1]
     raise ConfigError(
         f"'{name}' is not a config name; use SECTION.KEY (e.g. core.remote) or remote.NAME.OPTION"
     )
 
 
-def edit_config(
-    path: str,
-    edits: list[tuple[str, str | None, str, str | None]],
-    *,
-    keep_empty: bool = False,
-) -> None:
-    """Apply (kind, name, key, value-or-None-to-unset) edits to one file atomically.
+class ConfigFile:
+    """One level's file opened for editing; configobj keeps its comments and order."""
 
-    Sections and keys not named in `edits` are kept as they were; a section an
-    unset empties goes, unless `keep_empty` (what `remote modify -u` does in dvc).
-    A new plain section goes before the named ones, where dvc writes it.
-    """
-    obj = _load_obj(path) if os.path.exists(path) else _load_obj_empty()
-    for kind, name, key, value in edits:
-        sec = _find_section(obj, kind, name)
-        if value is None:
-            if sec is not None and key in obj[sec]:
-                del obj[sec][key]
-                if not obj[sec] and not keep_empty:
-                    del obj[sec]
-            continue
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if os.path.lexists(path):
+            self._obj = _parse_obj(path, path)
+        else:
+            self._obj = _parse_obj(None, path)
+
+    def sections(self) -> Sections:
+        """What the file would hold, as `read_file` reads it."""
+        return _sections(self._obj, self.path)
+
+    def section(self, kind: str, name: str | None) -> dict[str, str] | None:
+        """One section's keys (None: the file has no such section)."""
+        return self.sections().get((kind, name))
+
+    def set(self, kind: str, name: str | None, key: str, value: str) -> None:
+        """Set a key; a new plain section goes before the named ones, where dvc writes it."""
+        sec = self._find(kind, name)
         if sec is None:
             sec = _section_name(kind, name)
-            obj[sec] = {}
+            self._obj[sec] = {}
             if name is None:
-                _move_before_named(obj, sec)
-        obj[sec][key] = value
-    write_obj(path, obj)
+                self._move_before_named(sec)
+        self._obj[sec][self._key(sec, key) or key] = value
+
+    def unset(self, kind: str, name: str | None, key: str, *, keep_empty: bool = False) -> bool:
+        """Remove a key; a section it empties goes too, unless `keep_empty` (what
+        `remote modify -u` does in dvc). False: it was not set."""
+        sec = self._find(kind, name)
+        found = self._key(sec, key) if sec is not None else None
+        if found is None:
+            return False
+        del self._obj[sec][found]
+        if not self._obj[sec] and not keep_empty:
+            del self._obj[sec]
+        return True
+
+    def remove(self, kind: str, name: str) -> bool:
+        """Remove a whole section; False: there was none."""
+        sec = self._find(kind, name)
+        if sec is not None:
+            del self._obj[sec]
+        return sec is not None
+
+    def write(self) -> None:
+        """Replace the file atomically.
+
+        Raises:
+            ConfigError: it cannot be written (the message names the file, not
+                the temporary one, which is gone).
+        """
+        obj = self._obj
+        obj.filename = None
+        if not obj.indent_type:
+            obj.indent_type = "    "  # what DVC's files use
+        lines = [ln.decode("utf-8") if isinstance(ln, bytes) else ln for ln in obj.write()]
+        text = "\n".join(lines) + "\n" if lines else ""
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            atomic_write(self.path, text.encode("utf-8"))
+        except OSError as exc:
+            raise _io_error("write", self.path, exc) from exc
+
+    def _find(self, kind: str, name: str | None) -> str | None:
+        wanted = (kind, name.lower() if name is not None else None)
+        for sec_name in self._obj.sections:
+            if section_key(sec_name) == wanted:
+                return sec_name
+        return None
+
+    def _key(self, sec: str, key: str) -> str | None:
+        """The key as the file spells it (keys are read lower-cased)."""
+        return next((k for k in self._obj[sec].scalars if k.lower() == key), None)
+
+    def _move_before_named(self, sec: str) -> None:
+        order = [s for s in self._obj.sections if s != sec]
+        first_named = next((i for i, s in enumerate(order) if section_key(s)[1] is not None), None)
+        if first_named is not None:
+            order.insert(first_named, sec)
+            self._obj.sections[:] = order
 
 
-def _move_before_named(obj: Any, sec: str) -> None:
-    order = [s for s in obj.sections if s != sec]
-    first_named = next((i for i, s in enumerate(order) if section_key(s)[1] is not None), None)
-    if first_named is not None:
-        order.insert(first_named, sec)
-        obj.sections[:] = order
-
-
-def rename_section(path: str, kind: str, old: str, new: str) -> bool:
-    if not os.path.exists(path):
-        return False
-    obj = _load_obj(path)
-    sec = _find_section(obj, kind, old)
-    if sec is None:
-        return False
-    obj.rename(sec, _section_name(kind, new))
-    write_obj(path, obj)
-    return True
-
-
-def remove_section(path: str, kind: str, name: str) -> bool:
-    if not os.path.exists(path):
-        return False
-    obj = _load_obj(path)
-    sec = _find_section(obj, kind, name)
-    if sec is None:
-        return False
-    del obj[sec]
-    write_obj(path, obj)
-    return True
-
-
-def _load_obj_empty() -> Any:
-    from configobj import ConfigObj
-
-    return ConfigObj(encoding="utf-8", interpolation=False, write_empty_values=True)
-
-
-def _find_section(obj: Any, kind: str, name: str | None) -> str | None:
-    for sec_name in obj:
-        if section_key(sec_name) == (kind, name):
-            return sec_name
-    return None
-
-
-def write_obj(path: str, obj: Any) -> None:
-    obj.filename = None
-    if not obj.indent_type:
-        obj.indent_type = "    "  # what DVC's files use
-    lines = [ln.decode("utf-8") if isinstance(ln, bytes) else ln for ln in obj.write()]
-    text = "\n".join(lines) + "\n" if lines else ""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+def edit_config(path: str, edits: list[tuple[str, str | None, str, str | None]]) -> None:
+    """Apply (kind, name, key, value-or-None-to-unset) edits to one file
+    atomically, unchecked: for files bale itself creates (`bale init`)."""
+    config_file = ConfigFile(path)
+    for kind, name, key, value in edits:
+        if value is None:
+            config_file.unset(kind, name, key)
+        else:
+            config_file.set(kind, name, key, value)
+    config_file.write()

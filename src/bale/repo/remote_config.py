@@ -18,7 +18,7 @@ def remote_spec(repo: Repo, name: str | None = None) -> RemoteSpec:
     """The named remote, or the default (`core.remote`).
 
     Raises:
-        ConfigError: no such remote, no default, or no url.
+        ConfigError: no such remote, no default, or one its config breaks.
     """
     remotes = repo.config.remotes()
     if name is None:
@@ -28,13 +28,13 @@ def remote_spec(repo: Repo, name: str | None = None) -> RemoteSpec:
                 "no remote given and no default remote set; "
                 "run: bale remote add -d NAME URL (or pass -r NAME)"
             )
+    name = name.lower()  # remote names are read lower-cased, as dvc reads them
     if name not in remotes:
         known = ", ".join(sorted(remotes)) or "none"
         raise ConfigError(f"remote '{name}' does not exist (known: {known}); run: bale remote list")
+    problem = repo.config.remote_problem(name)  # found as the config was read
+    if problem:
+        raise ConfigError(problem)
     options = dict(remotes[name])
-    url = options.pop("url", "")
-    if not url:
-        raise ConfigError(
-            f"remote '{name}' has no url (.dvc/config); run: bale remote modify {name} url URL"
-        )
+    url = options.pop("url")
     return RemoteSpec(name, url, options)
