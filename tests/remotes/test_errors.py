@@ -17,6 +17,8 @@ from bale.errors import (
 )
 from bale.odb.store import ObjectStore
 from bale.remotes import open_remote, transfer
+from bale.remotes.s3 import S3Backend
+from bale.remotes.ssh import SSHBackend
 from tests.fixtures.servers import AzureServer, GCSServer, S3Server, SFTPServer
 from tests.remotes.conftest import make_objects
 
@@ -221,6 +223,82 @@ def test_cloud_unreachable_endpoint(kind: str, cache: ObjectStore) -> None:
         transfer.status(cache, backend, [("c" * 32, False)])
     message = one_line(info.value, secrets=("c2VjcmV0LWtleQ==",))
     assert "cannot reach the remote" in message and "server is running" in message
+
+
+S3_KEYS = {"access_key_id": "key", "secret_access_key": "secret-not-shown"}
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "fragment"),
+    [
+        ("s3://b/x", {"endpointurl": "http://127.0.0.1:abc"}, "option 'endpointurl'"),
+        ("s3://b/x", {"endpointurl": "http://127.0.0.1:99999"}, "option 'endpointurl'"),
+        ("s3://b/x", {"endpointurl": "not a url"}, "option 'endpointurl'"),
+        ("s3://b/x", {"endpointurl": "http://[::1"}, "option 'endpointurl'"),
+        ("s3://b/x", {"region": "eu west"}, "option 'region'"),
+        ("s3://b/x", {"access_key_id": "key\x01"}, "option 'access_key_id'"),
+        ("s3://b/x", {"connect_timeout": "soon"}, "option 'connect_timeout'"),
+        ("s3://a bucket/x", {}, "not a bucket name"),
+    ],
+)
+def test_s3_backend_refuses_values_its_client_would_panic_on(
+    url: str, options: dict[str, str], fragment: str
+) -> None:
+    """Whatever reaches the backend (not only through open_remote's checks),
+    obstore never gets a value it panics on when building a request."""
+    with pytest.raises(RemoteConfigError) as info:
+        S3Backend(url, {**S3_KEYS, "endpointurl": "http://127.0.0.1:9", **options})
+    message = one_line(info.value, secrets=("secret-not-shown",))
+    assert fragment in message
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "fragment"),
+    [
+        ("ssh://host:abc/p", {}, "the port in the URL"),
+        ("ssh://host:99999/p", {}, "the port in the URL"),
+        ("ssh://host/p", {"port": "abc"}, "option 'port'"),
+        ("ssh://host/p", {"port": "99999"}, "option 'port'"),
+        ("ssh://[::1/p", {}, "ssh://user@host:port/path"),
+    ],
+)
+def test_ssh_backend_refuses_bad_ports(url: str, options: dict[str, str], fragment: str) -> None:
+    with pytest.raises(RemoteConfigError) as info:
+        SSHBackend(url, options)
+    message = one_line(info.value)
+    assert fragment in message
+    assert "65535" in message or "ssh://" in message
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "url = s3://bucket/x\nendpointurl = http://127.0.0.1:abc",
+        "url = s3://bucket/x\nendpointurl = not a url",
+        "url = ssh://someone@host:abc/x",
+        "url = ssh://someone@host/x\nport = 99999",
+    ],
+)
+def test_push_with_a_bad_remote_value_prints_one_line(repo: Path, bale, section: str) -> None:
+    """Written by hand into .dvc/config: an error naming the value, no panic or traceback."""
+    (repo / "data.txt").write_text("data\n")
+    bale("add", "data.txt", cwd=repo)
+    config = repo / ".dvc" / "config"
+    config.write_text(
+        config.read_text()
+        + "[core]\n    remote = storage\n['remote \"storage\"']\n"
+        + "".join(f"    {line}\n" for line in section.splitlines())
+    )
+    (repo / ".dvc" / "config.local").write_text(
+        "['remote \"storage\"']\n    access_key_id = key\n    secret_access_key = s3cr3t-value\n"
+        if "s3://" in section
+        else ""
+    )
+    proc = bale("push", cwd=repo, ok=False)
+    assert proc.returncode == 1, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("ERROR: ") and "s3cr3t-value" not in line
+    assert "endpointurl" in line or "port" in line
 
 
 @pytest.mark.parametrize(

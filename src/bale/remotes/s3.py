@@ -8,10 +8,18 @@ same held for downloads. Keys in the remote's options or the environment go
 to obstore as they are; other credentials (AWS profiles, `credentialpath`,
 SSO, instance roles) are resolved by botocore, as DVC's s3fs does, and handed
 to obstore.
+
+obstore does not retry: the transfer engine's retries are the one policy, so
+a stalled endpoint fails after its attempts of `connect_timeout` plus
+`read_timeout` each (DVC's option names), not after obstore's own retries
+inside each of them. Every value that ends up in a request's URL or headers
+(endpoint, bucket, region, keys) is checked here first: obstore panics on a
+bad one when it builds the request (a Rust panic, 94 lines on the terminal).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import re
@@ -28,7 +36,7 @@ from bale.errors import (
     RemoteNotFoundError,
     RemoteUnavailableError,
 )
-from bale.remotes.base import check_options, cpu_jobs, first_line, parse_bool, scrub
+from bale.remotes.base import check_options, cpu_jobs, first_line, parse_bool, parse_int, scrub
 
 OPTIONS = {
     "endpointurl",
@@ -62,6 +70,12 @@ PART_CONCURRENCY = 2
 LARGE_SLOTS = 2
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 INSTALL_HINT = "the S3 client is not installed; run: pip install 'bale[s3]'"
+CONNECT_TIMEOUT = 10  # seconds, unless the remote's connect_timeout says otherwise
+READ_TIMEOUT = 120  # seconds without a byte from the server (read_timeout)
+# Buckets may hold these (old us-east-1 ones upper case and _ too); regions
+# of S3-compatible servers are free-form names of the same characters.
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,255}")
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # a header value: visible ASCII
 
 
 def _unmap_part_buffers() -> None:
@@ -145,12 +159,19 @@ class S3Backend:
         if not match:
             raise RemoteConfigError(url, "an S3 URL looks like s3://bucket/path")
         self.bucket, self.prefix = match.group(1), match.group(2)
+        if not _NAME.fullmatch(self.bucket):
+            raise RemoteConfigError(
+                url,
+                f"'{self.bucket}' is not a bucket name (letters, digits, '.', '-', '_'); "
+                "fix the remote's url",
+            )
         self._secrets = [str(options.get(k) or "") for k in ("secret_access_key", "session_token")]
         self.default_jobs = cpu_jobs(8, low=16, high=64)
         self._region = "us-east-1"
         self._store = self._make_store(options)
         self._checked = False
         self._check_lock = threading.Lock()
+        self._check_failed: tuple[int, RemoteAccessError | None] = (0, None)
         self._large = threading.BoundedSemaphore(LARGE_SLOTS)
         self._unmapped = False
 
@@ -161,14 +182,19 @@ class S3Backend:
             raise RemoteConfigError(self.url, INSTALL_HINT) from err
         opt = {k: str(v) for k, v in options.items() if v is not None and v != ""}
         config: dict[str, Any] = {}
+        connect = parse_int(self.url, "connect_timeout", opt.get("connect_timeout"))
+        read = parse_int(self.url, "read_timeout", opt.get("read_timeout"))
+        self.connect_timeout = connect or CONNECT_TIMEOUT
+        self.read_timeout = read or READ_TIMEOUT
         client: dict[str, Any] = {
-            "connect_timeout": opt.get("connect_timeout", "10") + "s",
-            "read_timeout": opt.get("read_timeout", "120") + "s",
-            "timeout": "3600s",
+            "connect_timeout": timedelta(seconds=self.connect_timeout),
+            "read_timeout": timedelta(seconds=self.read_timeout),
+            "timeout": timedelta(hours=1),  # a whole request, a large part's upload too
         }
         use_ssl = parse_bool(self.url, "use_ssl", opt.get("use_ssl"), True)
         endpoint = opt.get("endpointurl")
         if endpoint:
+            self._check_endpoint(endpoint)
             if "://" not in endpoint:
                 endpoint = ("https://" if use_ssl else "http://") + endpoint
             config["endpoint"] = endpoint.rstrip("/")
@@ -199,9 +225,11 @@ class S3Backend:
             config["secret_access_key"] = opt["secret_access_key"]
             if opt.get("session_token"):
                 config["session_token"] = opt["session_token"]
+            self._check_keys(config, from_env=False)
         elif (from_env := _env_credentials(opt)) is not None:
             keys, env_region = from_env
             config.update(keys)
+            self._check_keys(config, from_env=True)
             region = region or env_region
         else:
             credentials, session_region = self._botocore_credentials(opt)
@@ -218,27 +246,50 @@ class S3Backend:
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a profile",
                 )
         config["region"] = self._region = region or "us-east-1"
-        retry = {
-            "max_retries": 2,
-            "retry_timeout": timedelta(seconds=20),
-            "backoff": {
-                "init_backoff": timedelta(milliseconds=100),
-                "max_backoff": timedelta(seconds=2),
-                "base": 2,
-            },
-        }
+        if not _NAME.fullmatch(self._region):
+            raise RemoteConfigError(
+                self.url,
+                f"option 'region' '{self._region}' is not a region name (letters, digits, "
+                "'.', '-', '_'); fix it (bale remote modify NAME region REGION)",
+            )
         try:
             return S3Store(
                 self.bucket,
                 config=config,
                 client_options=client,
-                retry_config=retry,
+                retry_config={"max_retries": 0},
                 credential_provider=provider,
             )
         except Exception as err:
             raise RemoteConfigError(
                 self.url, f"invalid S3 options: {scrub(first_line(str(err)), self._secrets)}"
             ) from err
+
+    def _check_endpoint(self, endpoint: str) -> None:
+        """The same check `open_remote` makes, for whoever builds a backend."""
+        from bale.remotes.registry import endpoint_problem
+
+        problem = endpoint_problem(endpoint)
+        if problem:
+            raise RemoteConfigError(
+                self.url,
+                f"option 'endpointurl' '{endpoint}': {problem} "
+                "(bale remote modify NAME endpointurl URL)",
+            )
+
+    def _check_keys(self, config: Mapping[str, str], *, from_env: bool) -> None:
+        """Keys go into headers: a space or control character would panic obstore."""
+        for name in ("access_key_id", "session_token"):
+            if name in config and not _TOKEN.fullmatch(config[name]):
+                where = f"AWS_{name.upper()}" if from_env else f"option '{name}'"
+                fix = (
+                    "set the variable again"
+                    if from_env
+                    else f"set it again (bale remote modify --local NAME {name} VALUE)"
+                )
+                raise RemoteConfigError(
+                    self.url, f"{where} holds a space or control character; {fix}"
+                )
 
     def _botocore_credentials(self, opt: Mapping[str, str]) -> tuple[Any, str | None]:
         """AWS's own lookup: environment, profile, credentials file, SSO, roles."""
@@ -321,12 +372,14 @@ class S3Backend:
             return RemoteUnavailableError(
                 self.url, "the endpoint's host name does not resolve; check endpointurl"
             )
-        if (
-            "error sending request" in lowered
-            or "connection" in lowered
-            or "timed out" in lowered
-            or "timeout" in lowered
-        ):
+        if "kind: timeout" in lowered or "timed out" in lowered:
+            return RemoteUnavailableError(
+                self.url,
+                f"the S3 endpoint did not answer in time to {action} (connect_timeout "
+                f"{self.connect_timeout} s, read_timeout {self.read_timeout} s); check "
+                "endpointurl and that the server is running",
+            )
+        if "error sending request" in lowered or "connection" in lowered or "timeout" in lowered:
             return RemoteUnavailableError(
                 self.url,
                 f"cannot reach the S3 endpoint to {action} (connection failed); check "
@@ -341,16 +394,24 @@ class S3Backend:
         missing object, nor (with no body) wrong keys from a refused permission."""
         if self._checked:
             return
+        failures = self._check_failed[0]
         with self._check_lock:
             if self._checked:
                 return
+            count, error = self._check_failed
+            if count != failures and error is not None:
+                # It failed while this thread waited: that is the answer, not
+                # another wait for a stalled server, once per waiting thread.
+                raise copy.copy(error)
             import obstore
 
             try:
                 for _ in obstore.list(self._store, prefix=self._key("files/"), chunk_size=1):
                     break
             except Exception as err:
-                raise self._error(err, "list") from err
+                error = self._error(err, "list")
+                self._check_failed = (count + 1, error)
+                raise error from err
             self._checked = True
 
     # -- primitives ----------------------------------------------------------

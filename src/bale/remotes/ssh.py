@@ -5,12 +5,18 @@ asyncssh directly rather than through sshfs: the engine needs POSIX rename
 short object under its name), SFTP status codes for its error table, and one
 connection shared by the engine's threads. One event loop thread per backend
 runs every request; SFTP pipelines them on one channel.
+
+Time is bounded by DVC's `timeout` option: connecting (TCP, banner, key
+exchange, login) must finish within it, and a connection that goes silent is
+dropped after KEEPALIVE_COUNT keepalives `timeout` apart, so the engine's
+retries reconnect instead of waiting on a stalled server for ever.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import re
 import threading
@@ -51,6 +57,8 @@ OPTIONS = {
     "max_sessions",
 }
 INSTALL_HINT = "the SSH client is not installed; run: pip install 'bale[ssh]'"
+TIMEOUT = 30  # seconds, unless the remote's `timeout` says otherwise (DVC's default too)
+KEEPALIVE_COUNT = 2  # keepalives unanswered before a silent connection is dropped
 # Fast ciphers first and no compression, as DVC sets them (asyncssh issue 374).
 CIPHERS = ["aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr"]
 
@@ -79,12 +87,11 @@ class SSHBackend:
                     f"'{ask}' needs a terminal prompt, which bale's engine does not do; "
                     f"set {ask[4:]} with bale remote modify --local, or use a key or agent",
                 )
-        parts = urlsplit(url)
-        if not parts.hostname:
-            raise RemoteConfigError(self.url, "an SSH URL looks like ssh://user@host:port/path")
-        self.host = parts.hostname
+        parts, url_port = self._split(url)
+        self.host = parts.hostname or ""
         self.root = unquote(parts.path).rstrip("/") or "/"
-        port = parse_int(self.url, "port", opt.get("port")) or parts.port or 22
+        port = _port(self.url, "option 'port'", opt.get("port")) or url_port or 22
+        self.timeout = parse_int(self.url, "timeout", opt.get("timeout")) or TIMEOUT
         self._secrets = [opt.get("password"), opt.get("passphrase"), parts.password]
         connect: dict[str, Any] = {
             "host": self.host,
@@ -96,7 +103,9 @@ class SSHBackend:
             "encryption_algs": CIPHERS,
             "compression_algs": None,
             "known_hosts": self._known_hosts(self.host, port),
-            "connect_timeout": parse_int(self.url, "timeout", opt.get("timeout")) or 30,
+            "connect_timeout": self.timeout,
+            "keepalive_interval": self.timeout,
+            "keepalive_count_max": KEEPALIVE_COUNT,
         }
         if connect["username"] is None:
             del connect["username"]
@@ -125,8 +134,26 @@ class SSHBackend:
         self._conn: Any = None
         self._sftp: Any = None
         self._connecting: asyncio.Lock | None = None
+        self._connect_failed: tuple[int, BaseException | None] = (0, None)
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
+
+    def _split(self, url: str) -> tuple[Any, int | None]:
+        """urlsplit's parts and the URL's port, or a RemoteConfigError (urlsplit
+        raises ValueError on a bad port or IPv6 host, and only when asked)."""
+        example = "an SSH URL looks like ssh://user@host:port/path"
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError as err:
+            raise RemoteConfigError(self.url, f"{first_line(str(err))}; {example}") from err
+        if not hostname:
+            raise RemoteConfigError(self.url, example)
+        host_port = parts.netloc.rpartition("@")[2]
+        if host_port.startswith("["):
+            host_port = host_port.partition("]")[2]
+        raw = host_port.rpartition(":")[2] if ":" in host_port else None
+        return parts, _port(self.url, "the port in the URL", raw)
 
     @staticmethod
     def _known_hosts(host: str, port: int) -> str | None:
@@ -167,11 +194,21 @@ class SSHBackend:
             # Every coroutine runs on the one loop thread, so a lazy lock is safe.
             if self._connecting is None:
                 self._connecting = asyncio.Lock()
+            failures = self._connect_failed[0]
             async with self._connecting:
                 if self._sftp is None:
-                    conn = await self._asyncssh.connect(**self._connect_args)
-                    self._conn = conn
-                    self._sftp = await conn.start_sftp_client()
+                    count, error = self._connect_failed
+                    if count != failures and error is not None:
+                        # It failed while this request waited: that is the
+                        # answer, not one more `timeout` per waiting request.
+                        raise copy.copy(error)
+                    try:
+                        conn = await self._asyncssh.connect(**self._connect_args)
+                        self._conn = conn
+                        self._sftp = await conn.start_sftp_client()
+                    except Exception as err:
+                        self._connect_failed = (count + 1, self._error(err, "connect"))
+                        raise
         return self._sftp
 
     async def _reset(self) -> None:
@@ -227,7 +264,11 @@ class SSHBackend:
             return RemoteUnavailableError(self.url, problem)
         if isinstance(err, TimeoutError | asyncio.TimeoutError):
             self._drop()
-            return RemoteUnavailableError(self.url, f"{self.host} did not answer in time")
+            return RemoteUnavailableError(
+                self.url,
+                f"{self.host} did not answer within {self.timeout} s (the remote's timeout "
+                "option); check host and port, and that the SSH server is running",
+            )
         if isinstance(err, OSError) and re.search(r"name|address|resolve", text, re.I):
             return RemoteUnavailableError(
                 self.url, f"host '{self.host}' not found; check the remote's url"
@@ -345,3 +386,16 @@ class SSHBackend:
         if self._thread is not None:
             self._thread.join(timeout=10)
         loop.close()
+
+
+def _port(url: str, what: str, value: object) -> int | None:
+    """A port from 1 to 65535, or None when not given."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 65535):
+        raise RemoteConfigError(
+            url, f"{what} must be a number from 1 to 65535, not '{value}'; fix the remote's "
+            "port (bale remote modify NAME port PORT) or url",
+        )  # fmt: skip
+    return int(text)
