@@ -30,6 +30,8 @@ def object_digest(path: str, oid: str, *, legacy: bool) -> str:
     `uses_dos2unix`), with `.dir` when `oid` is a manifest's."""
     digest = file_md5(path, legacy=uses_dos2unix(oid, legacy=legacy))
     return digest + DIR_SUFFIX if oid.endswith(DIR_SUFFIX) else digest
+
+
 SMALL = 4 << 20  # files up to this size are read whole
 
 

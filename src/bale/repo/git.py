@@ -86,9 +86,7 @@ def list_revs(git: Git, *, branches: bool, tags: bool, commits: bool) -> list[st
     return list(dict.fromkeys(refs))
 
 
-def read_files_at(
-    git: Git, rev: str, prefix: str, pick: Callable[[str], bool]
-) -> dict[str, bytes]:
+def read_files_at(git: Git, rev: str, prefix: str, pick: Callable[[str], bool]) -> dict[str, bytes]:
     """Blobs under `prefix` (relative to the git root) at `rev` whose path `pick` picks."""
     listing = git.run("ls-tree", "-r", "-z", "--full-tree", rev, "--", prefix or ".").decode()
     wanted: list[tuple[str, str]] = []
