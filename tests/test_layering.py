@@ -15,7 +15,7 @@ SRC = Path(bale.__file__).resolve().parent
 # (`bale/<name>.py`) is named by <name>; `__init__` is the package root itself.
 LAYERS: list[set[str]] = [
     {"cli", "api", "web", "__main__"},
-    {"workspace", "pipeline", "external", "registry"},
+    {"workspace", "view", "pipeline", "external", "registry"},
     {"repo", "remotes"},
     {"odb"},
     {"hashing"},

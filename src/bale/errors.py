@@ -121,6 +121,22 @@ class CorruptObjectsError(BaleError):
     """Objects do not match their names (fsck)."""
 
 
+class SourceError(BaleError):
+    """Another repository (a registry, given by URL or path) cannot be read."""
+
+
+class RepositoryNotFoundError(SourceError):
+    """The URL or path is not a git repository, or cannot be reached."""
+
+
+class RevisionNotFoundError(SourceError, LookupError):
+    """The source has no such branch, tag or commit."""
+
+
+class PathNotFoundError(SourceError, FileNotFoundError):
+    """The source holds no such file or folder at that revision."""
+
+
 class OverlappingOutputError(BaleError):
     """A new output would overlap one that is already tracked."""
 

@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("bale.cli.sync_cmds", "Download tracked data from a remote into the cache."),
     "gc": ("bale.cli.sync_cmds", "Delete objects no chosen revision uses."),
     "fsck": ("bale.cli.sync_cmds", "Re-hash cache or remote objects and report mismatches."),
+    "list": ("bale.cli.external_cmds", "List what a repository holds, tracked data included."),
+    "get": ("bale.cli.external_cmds", "Download a file or folder of a repository, untracked."),
+    "import": ("bale.cli.external_cmds", "Download and track data of another repository."),
+    "update": ("bale.cli.external_cmds", "Move imports to their source's newest commit."),
 }
 
 

@@ -47,3 +47,16 @@ def summary(counts: list[tuple[int, str]]) -> str:
     """DVC's summary line: `2 files fetched, 1 file added and 1 file deleted`."""
     words = [f"{plural(n, 'file')} {what}" for n, what in counts if n]
     return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def human_size(size: int) -> str:
+    """A size as dvc prints it: bytes below 1024, else 1.2k, 34.0M, …"""
+    if size < 1024:
+        return str(size)
+    value = float(size)
+    for unit in ("k", "M", "G", "T", "P", "E", "Z"):
+        value /= 1024
+        if value < 999.5:
+            digits = 2 if value < 9.995 else 1 if value < 99.95 else 0
+            return f"{value:.{digits}f}{unit}"
+    return f"{value:.1f}Y"

@@ -287,3 +287,33 @@ def apply_diff(src: Any, dest: Any) -> None:
                 apply_diff(value, dest[i])
             elif value != dest[i]:
                 dest[i] = value
+
+
+# Keys DVC leaves out of a stage's md5 (`dvc.stage.utils.compute_md5`).
+_MD5_EXCLUDED = frozenset(
+    {"meta", "desc", "type", "labels", "locked", "frozen", "metric", "persist", "isexec",
+     "size", "nfiles"}
+)  # fmt: skip
+
+
+def stage_md5(dvcfile: DvcFile) -> str:
+    """The top-level `md5:` DVC writes in a `.dvc` file with `deps` (an
+    import): the md5 of the stage as JSON, sorted keys, without the keys that
+    do not change what the stage produces."""
+    import hashlib
+    import json
+
+    root: dict[str, Any] = {k: v for k, v in dvcfile.extra.items() if k != "md5"}
+    root["outs"] = [out_to_dict(out) for out in dvcfile.outs]
+    if root.get("wdir") == ".":
+        del root["wdir"]
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _MD5_EXCLUDED}
+        return value
+
+    text = json.dumps(strip(root), sort_keys=True)
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()

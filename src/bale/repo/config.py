@@ -156,6 +156,16 @@ def read_file(path: str) -> Sections:
         raise ConfigError(f"{shown_path(path)}: cannot parse config ({exc}); fix the file") from exc
     except OSError as exc:
         raise _io_error("read", path, exc) from exc
+    return parse_text(text, path)
+
+
+def parse_text(text: str, path: str) -> Sections:
+    """A config file's sections from its text (`path` names it in errors):
+    for files read from git, not from disk.
+
+    Raises:
+        ConfigError: it cannot be parsed.
+    """
     raw = _read_simple(text)
     return _sections(raw if raw is not None else _parse_obj(text.splitlines(), path), path)
 

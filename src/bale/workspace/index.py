@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError, OverlappingOutputError, TargetNotFoundError
@@ -198,6 +199,39 @@ def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
 
 def tracked_of(rel: str, dvcfile: DvcFile) -> list[Tracked]:
     return [Tracked(rel, out, i, out_rel(rel, out.path)) for i, out in enumerate(dvcfile.outs)]
+
+
+def tracked_in(
+    files: Mapping[str, bytes], *, checked: bool = True
+) -> tuple[list[Tracked], list[tuple[str, str]]]:
+    """The outputs the stage files among `files` (path -> bytes, the
+    `.dvc` files, `dvc.yaml` and `dvc.lock` of one tree) record, and
+    (path, problem) for each file that could not be read. With `checked`,
+    output paths bale never writes are refused (as problems); without,
+    they are only normalised (history: nothing is written at them)."""
+    found: list[Tracked] = []
+    problems: list[tuple[str, str]] = []
+    for rel, blob in sorted(files.items()):
+        name = posixpath.basename(rel)
+        try:
+            if name.endswith(DVCFILE_SUFFIX):
+                dvcfile = parse_dvcfile(blob.decode("utf-8"), origin=rel)
+                if checked:
+                    base = posixpath.dirname(rel)
+                    for out in dvcfile.outs:
+                        checked_out_path(base, out.path, origin=rel, ignore=None)
+                found += tracked_of(rel, dvcfile)
+            elif name == PIPELINE_FILE:
+                folder = posixpath.dirname(rel)
+                lock = files.get(posixpath.join(folder, LOCK_FILE))
+                found += stage_outputs(
+                    folder, blob.decode("utf-8"), None if lock is None else lock.decode("utf-8"),
+                    ignore=None, checked=checked,
+                )  # fmt: skip
+        except (DvcFileError, UnicodeDecodeError) as exc:
+            problem = exc.problem if isinstance(exc, DvcFileError) else "not UTF-8 text"
+            problems.append((rel, problem))
+    return found, problems
 
 
 class Index(NamedTuple):

@@ -6,8 +6,8 @@ import os
 import posixpath
 from typing import NamedTuple
 
-from bale.errors import DvcFileError, GitRequiredError
-from bale.formats.dvcfile import Out, parse_dvcfile
+from bale.errors import GitRequiredError
+from bale.formats.dvcfile import Out
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.repo.git import list_revs, read_files_at
 from bale.workspace.context import Workspace
@@ -16,8 +16,7 @@ from bale.workspace.index import (
     Tracked,
     collect,
     load_index,
-    stage_outputs,
-    tracked_of,
+    tracked_in,
 )
 
 
@@ -87,25 +86,8 @@ def _is_stage_file(path: str) -> bool:
 
 def _tracked_at(rev: str, files: dict[str, bytes], unreadable: list[Unreadable]) -> list[Tracked]:
     """The outputs the stage files of one revision record."""
-    found: list[Tracked] = []
-    for rel, blob in files.items():
-        name = posixpath.basename(rel)
-        try:
-            if name.endswith(DVCFILE_SUFFIX):
-                found += tracked_of(rel, parse_dvcfile(blob.decode("utf-8"), origin=rel))
-            elif name == PIPELINE_FILE:
-                folder = posixpath.dirname(rel)
-                lock = files.get(posixpath.join(folder, LOCK_FILE))
-                found += stage_outputs(
-                    folder,
-                    blob.decode("utf-8"),
-                    None if lock is None else lock.decode("utf-8"),
-                    ignore=None,
-                    checked=False,
-                )
-        except (DvcFileError, UnicodeDecodeError) as exc:
-            problem = exc.problem if isinstance(exc, DvcFileError) else "not UTF-8 text"
-            unreadable.append(Unreadable(rev, rel, problem))
+    found, problems = tracked_in(files, checked=False)
+    unreadable += [Unreadable(rev, path, problem) for path, problem in problems]
     return found
 
 
