@@ -290,15 +290,33 @@ class RepoView:
         assert out.oid is not None
         key = (out.oid, out.legacy)
         if key not in self._manifests:
-            self.fetch(vo, [(out.oid, out.legacy)])
-            data = self.store.read_bytes(out.oid, legacy=out.legacy)
+            data = self._manifest_bytes(vo)
             try:
                 self._manifests[key] = parse_manifest(data, oid=out.oid)
             except ManifestError as exc:
                 raise SourceError(
                     f"{self.url}: the manifest of '{vo.path}' {exc.problem}; nothing was written"
                 ) from exc
+            if not self.store.exists(out.oid, legacy=out.legacy):
+                self.store.add_bytes(out.oid, data, legacy=out.legacy)
         return self._manifests[key]
+
+    def _manifest_bytes(self, vo: ViewOut) -> bytes:
+        """A folder's manifest, verified, read before anything stores it (a
+        hostile one must not reach the cache)."""
+        out = vo.out
+        assert out.oid is not None
+        for cache in (self.store, *self.caches, *self._source_caches()):
+            if cache.exists(out.oid, legacy=out.legacy):
+                data = cache.read_bytes(out.oid, legacy=out.legacy)
+                if manifest_oid(data) == out.oid:
+                    return data
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="bale-manifest-") as scratch:
+            staging = ObjectStore(scratch)
+            self.fetch(vo, [(out.oid, out.legacy)], into=staging)
+            return staging.read_bytes(out.oid, legacy=out.legacy)
 
     def objects(self, pick: Pick) -> list[Obj]:
         """The objects a pick needs (a folder's manifest first, then its files)."""
@@ -312,22 +330,23 @@ class RepoView:
             entries = [(p, m) for p, m in entries if p == pick.sub or p.startswith(pick.sub + "/")]
         return [(out.oid, out.legacy)] + [(m, out.legacy) for _, m in entries]
 
-    def fetch(self, vo: ViewOut, objs: list[Obj]) -> int:
-        """Put `objs` (needed by the output `vo`) into `store`: copied
-        (verified) from the caches, else downloaded (verified) from the
-        output's remote. Returns how many came from the remote.
+    def fetch(self, vo: ViewOut, objs: list[Obj], *, into: ObjectStore | None = None) -> int:
+        """Put `objs` (needed by the output `vo`) into `store` (or `into`):
+        copied (verified) from the caches, else downloaded (verified) from
+        the output's remote. Returns how many came from the remote.
 
         Raises:
             SourceError: an object is in no cache and not on the remote.
         """
-        wanted = [o for o in dict.fromkeys(objs) if not self.store.exists(o[0], legacy=o[1])]
+        target = into or self.store
+        wanted = [o for o in dict.fromkeys(objs) if not target.exists(o[0], legacy=o[1])]
         for cache in (*self.caches, *self._source_caches()):
             if not wanted:
                 break
             still = []
             for oid, legacy in wanted:
                 if cache.exists(oid, legacy=legacy):
-                    self._copy_in(cache, oid, legacy)
+                    self._copy_in(cache, target, oid, legacy)
                 else:
                     still.append((oid, legacy))
             wanted = still
@@ -338,7 +357,7 @@ class RepoView:
         spec = self.remote_spec(vo.root, vo.out.remote)
         backend = open_remote(spec.url, spec.options)
         try:
-            done = transfer.fetch(self.store, backend, wanted, jobs=self.jobs,
+            done = transfer.fetch(target, backend, wanted, jobs=self.jobs,
                                   progress=self.progress)  # fmt: skip
         finally:
             backend.close()
@@ -347,8 +366,8 @@ class RepoView:
             raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {why}")
         return len(done.transferred)
 
-    def _copy_in(self, cache: ObjectStore, oid: str, legacy: bool) -> None:
-        """Copy an object of another cache into `store`, verified as it is read.
+    def _copy_in(self, cache: ObjectStore, target: ObjectStore, oid: str, legacy: bool) -> None:
+        """Copy an object of another cache into `target`, verified as it is read.
 
         Raises:
             SourceError: the object there does not match its name.
@@ -359,9 +378,9 @@ class RepoView:
                 data = cache.read_bytes(oid, legacy=legacy)
                 if manifest_oid(data) != oid:
                     raise ObjectCorruptError(oid, manifest_oid(data), src)
-                self.store.add_bytes(oid, data, legacy=legacy)
+                target.add_bytes(oid, data, legacy=legacy)
             else:
-                self.store.add_file(src, legacy=legacy, expected=oid)
+                target.add_file(src, legacy=legacy, expected=oid)
         except ObjectCorruptError as exc:
             raise SourceError(
                 f"{self.url}: object {oid} in {cache.root} is corrupt (it hashes to "

@@ -1,0 +1,223 @@
+"""Registries as sources, end to end: a registry served by a real `git daemon`
+(and once as a plain path), its data on a folder remote; list, get, import,
+update and pull in consumer projects, beside the real dvc."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli.util import Unchanged, assert_error, write_tree
+from tests.fixtures.gitd import git_daemon
+
+pytestmark = pytest.mark.dvc
+
+V1 = {"data/a.txt": "a\n", "data/sub/b.txt": "b\n", "model.bin": "model v1\n", "README": "hi\n"}
+
+
+class Registry:
+    def __init__(self, root: Path, store: Path, url: str) -> None:
+        self.root = root
+        self.store = store
+        self.url = url
+
+
+@pytest.fixture
+def served(tmp_path: Path, bale, git) -> Iterator[Registry]:
+    """A registry with `data/` (two files) and `model.bin` tracked, pushed to a
+    folder remote, tagged v1, served over git:// with its cache emptied
+    (data comes from the remote)."""
+    base = tmp_path / "served"
+    root = base / "registry"
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, V1)
+    bale("add", "-q", "data", "model.bin", cwd=root)
+    store = tmp_path / "registry-store"
+    bale("remote", "add", "-d", "storage", str(store), cwd=root)
+    bale("push", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)
+    git("tag", "v1", cwd=root)
+    with git_daemon(base) as prefix:
+        yield Registry(root, store, f"{prefix}/registry")
+
+
+@pytest.fixture
+def consumer(tmp_path: Path, bale, git) -> Path:
+    root = tmp_path / "consumer"
+    root.mkdir()
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    git("commit", "-qm", "init", cwd=root)
+    return root
+
+
+def test_list_prints_what_dvc_list_prints(served: Registry, tmp_path: Path, bale, dvc):
+    for args in ([], ["-R"], ["data"], ["data", "-R", "--json"], ["--dvc-only"],
+                 ["data/sub/b.txt", "--json"], ["-R", "--json"]):  # fmt: skip
+        ours = bale("list", served.url, *args, cwd=tmp_path).stdout
+        theirs = dvc("list", served.url, *args, cwd=tmp_path).stdout
+        if "--json" in args:
+            assert json.loads(ours) == json.loads(theirs), args
+        else:
+            assert ours.split() == theirs.split(), args
+
+
+def test_get_of_one_file_fetches_it_and_its_manifest_only(served: Registry, tmp_path, bale):
+    out = tmp_path / "b.txt"
+    bale("get", served.url, "data/sub/b.txt", "-o", out, cwd=tmp_path)
+    assert out.read_text() == "b\n"
+    objects = Path(os.environ["HOME"]) / ".cache" / "bale" / "objects" / "files" / "md5"
+    names = sorted(p.parent.name + p.name for p in objects.glob("??/*"))
+    assert len(names) == 2 and sum(n.endswith(".dir") for n in names) == 1, names
+
+
+def test_import_writes_what_dvc_import_writes(
+    served: Registry, consumer: Path, tmp_path: Path, bale, dvc, git
+):
+    twin = tmp_path / "twin"
+    shutil.copytree(consumer, twin)
+    for args in (["data"], ["data/sub/b.txt", "-o", "b.txt"], ["model.bin", "--rev", "v1"]):
+        bale("import", served.url, *args, cwd=consumer)
+        dvc("import", "-q", served.url, *args, cwd=twin)
+    for name in ("data.dvc", "b.txt.dvc", "model.bin.dvc", ".gitignore"):
+        assert (consumer / name).read_bytes() == (twin / name).read_bytes(), name
+    assert (consumer / "data" / "sub" / "b.txt").read_text() == "b\n"
+    assert "up to date" in dvc("status", cwd=consumer).stdout
+    # dvc works on bale's imports, bale on dvc's
+    dvc("update", "-q", "data.dvc", cwd=consumer)
+    bale("update", "data.dvc", cwd=twin)
+    assert (twin / "data.dvc").read_bytes() == (consumer / "data.dvc").read_bytes()
+
+
+def test_update_follows_the_registry_and_writes_nothing_when_it_did_not_move(
+    served: Registry, consumer: Path, bale, git
+):
+    bale("import", served.url, "data", cwd=consumer)
+    before = (consumer / "data.dvc").read_bytes()
+    stat = (consumer / "data.dvc").stat()
+    assert "is up to date" in bale("update", cwd=consumer).stdout
+    assert (consumer / "data.dvc").stat().st_mtime_ns == stat.st_mtime_ns
+
+    root = served.root  # a new version on a branch, merged
+    git("checkout", "-qb", "more", cwd=root)
+    write_tree(root, {"data/c.txt": "c\n"})
+    bale("add", "-q", "data", cwd=root)
+    bale("push", "-q", cwd=root)
+    git("commit", "-qam", "more data", cwd=root)
+    git("checkout", "-q", "main", cwd=root)
+    git("merge", "-q", "--ff-only", "more", cwd=root)
+
+    assert "Updated 'data'" in bale("update", cwd=consumer).stdout
+    assert (consumer / "data" / "c.txt").read_text() == "c\n"
+    assert (consumer / "data.dvc").read_bytes() != before
+    # An older tag, by --rev
+    bale("update", "--rev", "v1", "data.dvc", cwd=consumer)
+    assert not (consumer / "data" / "c.txt").exists()
+    assert "rev: v1" in (consumer / "data.dvc").read_text()
+
+
+def test_a_clone_of_the_consumer_pulls_without_the_registry(
+    tmp_path: Path, consumer: Path, bale, git
+):
+    base = tmp_path / "served2"
+    root = base / "registry"
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, V1)
+    bale("add", "-q", "data", cwd=root)
+    bale("remote", "add", "-d", "storage", str(tmp_path / "reg-store"), cwd=root)
+    bale("push", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)
+    with git_daemon(base) as prefix:
+        bale("import", f"{prefix}/registry", "data", cwd=consumer)
+    bale("remote", "add", "-d", "mine", str(tmp_path / "consumer-store"), cwd=consumer)
+    bale("push", cwd=consumer)
+    git("add", "-A", cwd=consumer)
+    git("commit", "-qm", "import", cwd=consumer)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(consumer), str(clone), cwd=tmp_path)
+    bale("pull", cwd=clone)  # the registry's server is gone
+    assert (clone / "data" / "sub" / "b.txt").read_text() == "b\n"
+
+
+def test_a_local_path_reads_the_sources_own_cache(tmp_path: Path, consumer: Path, bale, git):
+    root = tmp_path / "local-registry"
+    root.mkdir()
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, V1)
+    bale("add", "-q", "data", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)  # no remote: the cache is all there is
+    bale("import", str(root), "data", cwd=consumer)
+    assert (consumer / "data" / "a.txt").read_text() == "a\n"
+    guard = Unchanged(root)
+    bale("list", str(root), "-R", cwd=consumer)
+    guard.check()  # reading wrote nothing into the source
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+def test_bad_sources_and_destinations(served: Registry, consumer: Path, tmp_path: Path, bale):
+    (consumer / "taken").write_text("mine\n")
+    guard = Unchanged(tmp_path / "consumer")
+    cases = [
+        (["import", str(tmp_path), "data"], "is not a git repository"),
+        (["import", str(tmp_path / "nope"), "data"], "does not exist"),
+        (["import", served.url, "nothere"], "'nothere' does not exist"),
+        (["import", served.url, "data", "--rev", "nope"], "revision 'nope' does not exist"),
+        (["import", "git://127.0.0.1:1/x", "data"], "cannot read the repository"),
+        (["import", served.url, "data", "-o", "taken"], "'taken' already exists"),
+        (["import", served.url, "data", "-o", ".git/hooks"], "repository metadata"),
+        (["get", served.url, "nothere"], "'nothere' does not exist"),
+    ]
+    for args, problem in cases:
+        assert_error(bale(*args, cwd=consumer, ok=False), problem)
+    guard.check()
+
+
+def test_an_import_into_a_tracked_path_is_refused(served: Registry, consumer: Path, bale, git):
+    write_tree(consumer, {"data/x.txt": "x\n"})
+    bale("add", "data", cwd=consumer)
+    assert_error(
+        bale("import", served.url, "model.bin", "-o", "data/model.bin", cwd=consumer, ok=False),
+        "overlaps 'data'",
+        "data.dvc",
+    )
+
+
+def test_a_source_whose_manifest_escapes_is_refused(tmp_path: Path, consumer: Path, bale, git):
+    root = tmp_path / "evil"
+    root.mkdir()
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, {"data/a.txt": "a\n"})
+    bale("add", "-q", "data", cwd=root)
+    import hashlib
+
+    manifest = json.dumps([{"md5": hashlib.md5(b"a\n").hexdigest(), "relpath": "../../x"}],
+                          sort_keys=True).encode()  # fmt: skip
+    oid = hashlib.md5(manifest).hexdigest() + ".dir"
+    obj = root / ".dvc" / "cache" / "files" / "md5" / oid[:2] / oid[2:]
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    obj.write_bytes(manifest)
+    text = (root / "data.dvc").read_text()
+    old = next(line.split()[-1] for line in text.splitlines() if "md5:" in line)
+    (root / "data.dvc").write_text(text.replace(old, oid))
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "evil", cwd=root)
+    guard = Unchanged(tmp_path)
+    for args in (["import", str(root), "data"], ["get", str(root), "data"]):
+        assert_error(bale(*args, cwd=consumer, ok=False), "manifest", "unsafe path")
+    guard.check()
