@@ -113,7 +113,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if not problems:
         print("Config: valid")
     extras = []
-    for module, extra in (("s3fs", "s3"), ("sshfs", "ssh"), ("gcsfs", "gs"), ("adlfs", "azure")):
+    clients = (("obstore", "s3"), ("asyncssh", "ssh"), ("gcsfs", "gs"), ("adlfs", "azure"))
+    for module, extra in clients:
         extras.append(f"{extra} ({'installed' if importlib.util.find_spec(module) else 'missing'})")
     print("Remote support: local, " + ", ".join(extras))
     sys.stdout.flush()
