@@ -221,3 +221,33 @@ def test_a_source_whose_manifest_escapes_is_refused(tmp_path: Path, consumer: Pa
     for args in (["import", str(root), "data"], ["get", str(root), "data"]):
         assert_error(bale(*args, cwd=consumer, ok=False), "manifest", "unsafe path")
     guard.check()
+
+
+def test_status_tells_an_update_is_available_and_never_fails_on_an_unreachable_source(
+    tmp_path: Path, consumer: Path, bale, dvc, git
+):
+    base = tmp_path / "served3"
+    root = base / "registry"
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, V1)
+    bale("add", "-q", "data", cwd=root)
+    bale("remote", "add", "-d", "storage", str(tmp_path / "reg-store"), cwd=root)
+    bale("push", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)
+    with git_daemon(base) as prefix:
+        url = f"{prefix}/registry"
+        bale("import", url, "data", cwd=consumer)
+        assert bale("status", "--json", cwd=consumer).stdout.strip() == "{}"
+        write_tree(root, {"data/c.txt": "c\n"})
+        bale("add", "-q", "data", cwd=root)
+        git("commit", "-qam", "v2", cwd=root)
+        ours = json.loads(bale("status", "--json", cwd=consumer).stdout)
+        theirs = json.loads(dvc("status", "--json", cwd=consumer).stdout)
+        assert ours == theirs == {
+            "data.dvc": [{"changed deps": {f"data ({url})": "update available"}}]
+        }
+    proc = bale("status", cwd=consumer)  # the server is gone: said, not failed
+    assert f"not checked:        data ({url})" in proc.stdout

@@ -101,9 +101,22 @@ def _status_dict(ws, result) -> dict[str, list[dict]]:
         if change.stage is not None:
             pipeline = os.path.join(os.path.dirname(key), "dvc.yaml")
             key = change.stage if pipeline == "dvc.yaml" else f"{pipeline}:{change.stage}"
-        outs = shown.setdefault(key, [{"changed outs": {}}])[0]["changed outs"]
+        outs = _group(shown.setdefault(key, []), "changed outs")
         outs[os.path.relpath(ws.repo.abs(change.path))] = change.state
+    for check in result.imports:
+        key = os.path.relpath(ws.repo.abs(check.dvcfile))
+        deps = _group(shown.setdefault(key, []), "changed deps")
+        deps[f"{check.path} ({check.url})"] = check.state
     return shown
+
+
+def _group(groups: list[dict], name: str) -> dict:
+    """The `{name: {...}}` entry of one file's status, deps before outs as dvc orders them."""
+    for group in groups:
+        if name in group:
+            return group[name]
+    groups.insert(0 if name == "changed deps" else len(groups), {name: {}})
+    return next(g[name] for g in groups if name in g)
 
 
 def _unchecked(ws, pipelines: list[str]) -> str:

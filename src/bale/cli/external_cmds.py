@@ -124,17 +124,20 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from bale.external.imports import imports, repo_dep, update
+    from bale.external.imports import imports, update
     from bale.external.sources import opened
+    from bale.repo.clones import resolve_url
     from bale.repo.lock import repo_lock
+    from bale.workspace.index import import_dep
 
     with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
         done = []
         for rel, dvcfile in imports(ws, args.targets or None):
-            dep = repo_dep(dvcfile)
+            dep = import_dep(dvcfile)
             assert dep is not None
             rev = args.rev or dep["repo"].get("rev")
-            with opened(dep["repo"]["url"], rev, store=ws.store, newest=True, jobs=args.jobs,
+            url = resolve_url(dep["repo"]["url"], ws.repo.root)
+            with opened(url, rev, store=ws.store, newest=True, jobs=args.jobs,
                         progress=ws.progress) as (source, view):  # fmt: skip
                 done.append(update(ws, rel, dvcfile, view, rev=args.rev, commit=source.commit,
                                    no_download=args.no_download))  # fmt: skip

@@ -24,6 +24,7 @@ from bale.workspace.index import (
     DVCFILE_SUFFIX,
     Tracked,
     all_tracked,
+    import_dep,
     load_dvcfile,
     metadata_problem,
     save_dvcfile,
@@ -40,16 +41,6 @@ class Imported(NamedTuple):
     rev_lock: str
     fetched: int
     changed: bool
-
-
-def repo_dep(dvcfile: DvcFile) -> dict[str, Any] | None:
-    """The `deps` entry naming a source repository, if `dvcfile` is an import."""
-    deps = dvcfile.extra.get("deps")
-    if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict):
-        repo = deps[0].get("repo")
-        if isinstance(repo, dict) and isinstance(repo.get("url"), str):
-            return deps[0]
-    return None
 
 
 def destination(ws: Workspace, path: str, out: str | None) -> str:
@@ -210,14 +201,14 @@ def imports(ws: Workspace, targets: list[str] | None) -> list[tuple[str, DvcFile
             if not os.path.isfile(ws.repo.abs(rel)):
                 raise TargetNotFoundError(target, "name an import's .dvc file or output")
             dvcfile = load_dvcfile(ws.repo, rel)
-            if repo_dep(dvcfile) is None:
+            if import_dep(dvcfile) is None:
                 raise TargetError(f"'{rel}' is not an import; bale update moves imports only")
             found[rel] = dvcfile
         return list(found.items())
     for tracked in all_tracked(ws.repo):
         if tracked.stage is None and tracked.dvcfile not in found:
             dvcfile = load_dvcfile(ws.repo, tracked.dvcfile)
-            if repo_dep(dvcfile) is not None:
+            if import_dep(dvcfile) is not None:
                 found[tracked.dvcfile] = dvcfile
     return sorted(found.items())
 
@@ -238,7 +229,7 @@ def update(
     Raises:
         PathNotFoundError, SourceError, CheckoutError: see `import_`.
     """
-    dep = repo_dep(dvcfile)
+    dep = import_dep(dvcfile)
     assert dep is not None
     out = dvcfile.outs[0]
     dest_rel = posixpath.normpath(posixpath.join(posixpath.dirname(rel), out.path))

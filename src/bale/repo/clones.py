@@ -51,6 +51,14 @@ def local_path(url: str) -> str | None:
     return os.path.abspath(os.path.expanduser(url))
 
 
+def resolve_url(url: str, base: str) -> str:
+    """`url` with a relative local path made absolute against `base` (the
+    repository root an import's `.dvc` file lives in); other URLs as given."""
+    if local_path(url) is None or os.path.isabs(os.path.expanduser(url)) or "://" in url:
+        return url
+    return os.path.normpath(os.path.join(base, url))
+
+
 def open_source(url: str, rev: str | None = None, *, newest: bool = False) -> Source:
     """Resolve `url` at `rev` (a branch, tag or commit; None: the default branch).
 

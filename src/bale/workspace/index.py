@@ -242,6 +242,17 @@ class Index(NamedTuple):
     tracked: list[Tracked]
     pipelines: list[str]
     unreadable: list[str]
+    imports: dict[str, dict]  # .dvc file -> its `deps` entry naming a source repository
+
+
+def import_dep(dvcfile: DvcFile) -> dict | None:
+    """The `deps` entry naming a source repository, if `dvcfile` is an import."""
+    deps = dvcfile.extra.get("deps")
+    if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict):
+        repo = deps[0].get("repo")
+        if isinstance(repo, dict) and isinstance(repo.get("url"), str):
+            return deps[0]
+    return None
 
 
 def load_index(repo: Repo) -> Index:
@@ -256,6 +267,7 @@ def load_index(repo: Repo) -> Index:
     tracked: list[Tracked] = []
     pipelines: list[str] = []
     unreadable: list[str] = []
+    imports: dict[str, dict] = {}
     outputs: set[str] = set()
     stack = [""]
     while stack:
@@ -284,7 +296,11 @@ def load_index(repo: Repo) -> Index:
                     if name in STAGE_FILES:
                         stage_files.append(name)
                         continue
-                    found = tracked_of(child, load_dvcfile(repo, child))
+                    dvcfile = load_dvcfile(repo, child)
+                    dep = import_dep(dvcfile)
+                    if dep is not None:
+                        imports[child] = dep
+                    found = tracked_of(child, dvcfile)
                     tracked += found
                     outputs.update(t.rel for t in found)
         if PIPELINE_FILE in stage_files:
@@ -303,7 +319,7 @@ def load_index(repo: Repo) -> Index:
             stack.append(child)
     tracked.sort(key=lambda t: (t.dvcfile, t.stage or "", t.index))
     check_overlaps(tracked)
-    return Index(tracked, sorted(pipelines), sorted(unreadable))
+    return Index(tracked, sorted(pipelines), sorted(unreadable), imports)
 
 
 def check_overlaps(tracked: list[Tracked]) -> None:

@@ -48,13 +48,24 @@ class Change(NamedTuple):
     state: str
 
 
+class ImportCheck(NamedTuple):
+    """An import whose source moved ('update available'), or could not be
+    reached ('not checked': the locked commit still decides the rest)."""
+
+    dvcfile: str
+    path: str  # in the source
+    url: str
+    state: str
+
+
 class Status(NamedTuple):
     """What `status` found: the outputs that differ, in the order of their
-    files, and the `dvc.yaml` files whose stages' dependencies, parameters
-    and commands were not checked (bale does not run pipelines yet): a
-    status with any of those is never "up to date"."""
+    files, imports whose source moved, and the `dvc.yaml` files whose
+    stages' dependencies, parameters and commands were not checked (bale does
+    not run pipelines yet): a status with any of those is never "up to date"."""
 
     changes: list[Change]
+    imports: list[ImportCheck]
     unchecked: list[str]
     unreadable: list[str]  # folders that could not be read
 
@@ -63,8 +74,31 @@ def status(ws: Workspace, targets: list[str] | None = None) -> Status:
     """Compare the outputs the targets name (all when none) with the workspace."""
     index = load_index(ws.repo)
     changes = []
-    for tracked, _sub in collect(ws.repo, targets, index=index):
+    picked = collect(ws.repo, targets, index=index)
+    for tracked, _sub in picked:
         state = output_status(ws, tracked)
         if state is not None:
             changes.append(Change(tracked.dvcfile, tracked.stage, tracked.rel, state))
-    return Status(changes, [] if targets else index.pipelines, index.unreadable)
+    files = {tracked.dvcfile for tracked, _sub in picked}
+    imports = [
+        check for rel, dep in sorted(index.imports.items()) if rel in files
+        if (check := import_check(ws, rel, dep)) is not None
+    ]  # fmt: skip
+    return Status(changes, imports, [] if targets else index.pipelines, index.unreadable)
+
+
+def import_check(ws: Workspace, rel: str, dep: dict) -> ImportCheck | None:
+    """Whether an import's source moved past the commit it is locked to (its
+    `rev`, or its default branch); never raises for a source it cannot reach."""
+    from bale.errors import SourceError
+    from bale.repo.clones import open_source, resolve_url
+
+    repo = dep["repo"]
+    url = resolve_url(repo["url"], ws.repo.root)
+    try:
+        source = open_source(url, repo.get("rev"), newest=True)
+    except SourceError:
+        return ImportCheck(rel, dep.get("path", ""), repo["url"], "not checked")
+    if source.commit == repo.get("rev_lock"):
+        return None
+    return ImportCheck(rel, dep.get("path", ""), repo["url"], "update available")
