@@ -246,8 +246,10 @@ def test_status_tells_an_update_is_available_and_never_fails_on_an_unreachable_s
         git("commit", "-qam", "v2", cwd=root)
         ours = json.loads(bale("status", "--json", cwd=consumer).stdout)
         theirs = json.loads(dvc("status", "--json", cwd=consumer).stdout)
-        assert ours == theirs == {
-            "data.dvc": [{"changed deps": {f"data ({url})": "update available"}}]
-        }
+        assert (
+            ours
+            == theirs
+            == {"data.dvc": [{"changed deps": {f"data ({url})": "update available"}}]}
+        )
     proc = bale("status", cwd=consumer)  # the server is gone: said, not failed
     assert f"not checked:        data ({url})" in proc.stdout
