@@ -253,3 +253,23 @@ def test_status_tells_an_update_is_available_and_never_fails_on_an_unreachable_s
         )
     proc = bale("status", cwd=consumer)  # the server is gone: said, not failed
     assert f"not checked:        data ({url})" in proc.stdout
+
+
+def test_pull_falls_back_to_the_source_when_the_consumers_remote_lacks_an_import(
+    served: Registry, consumer: Path, tmp_path: Path, bale, git
+):
+    """DVC issue 9826: a clone of a consumer whose remote never got the
+    imported data must still pull it, from the source."""
+    bale("import", served.url, "data", cwd=consumer)
+    git("add", "-A", cwd=consumer)
+    git("commit", "-qm", "import", cwd=consumer)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(consumer), str(clone), cwd=tmp_path)
+    out = bale("pull", cwd=clone).stdout  # no remote of its own at all
+    assert out.splitlines()[-1] == "3 files fetched and 1 file added"
+    assert (clone / "data" / "a.txt").read_text() == "a\n"
+    bale("remote", "add", "-d", "empty", str(tmp_path / "empty-store"), cwd=clone)
+    shutil.rmtree(clone / ".dvc" / "cache")
+    shutil.rmtree(clone / "data")
+    bale("pull", cwd=clone)  # a remote that lacks it: the source again
+    assert (clone / "data" / "sub" / "b.txt").read_text() == "b\n"

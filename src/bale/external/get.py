@@ -40,7 +40,6 @@ def get(view: RepoView, path: str, dest: str, *, force: bool = False) -> Got:
     if not leaves:
         view.pick(top)  # names the missing path
         raise PathNotFoundError(f"'{path}' holds no files in {view.url}")
-    fetched = 0
     by_out: dict[int, list[Leaf]] = {}
     for leaf in leaves:
         if leaf.out is not None:
@@ -49,10 +48,10 @@ def get(view: RepoView, path: str, dest: str, *, force: bool = False) -> Got:
         vo = group[0].out
         assert vo is not None
         objs = [(leaf.md5, vo.out.legacy) for leaf in group if leaf.md5 is not None]
-        fetched += view.fetch(vo, objs)  # type: ignore[arg-type]
+        view.fetch(vo, objs)  # type: ignore[arg-type]
     single = len(leaves) == 1 and leaves[0].path == top
     _write(view, leaves, top, dest, single=single)
-    return Got(dest, len(leaves), fetched)
+    return Got(dest, len(leaves), view.fetched)
 
 
 def _write(view: RepoView, leaves: list[Leaf], top: str, dest: str, *, single: bool) -> None:

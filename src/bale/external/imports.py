@@ -125,6 +125,12 @@ def import_(
     return Imported(dvcfile_rel, dest_rel, commit, fetched, True)
 
 
+def record_from(ws: Workspace, view: RepoView, path: str, name: str) -> tuple[Out, int]:
+    """Fetch what an import of `path` records into the cache (the pull of an
+    import from its source); the output and how many objects came from a remote."""
+    return _record(ws, view, view.pick(path), name, no_download=False)
+
+
 def _record(
     ws: Workspace, view: RepoView, pick: Pick, name: str, *, no_download: bool
 ) -> tuple[Out, int]:

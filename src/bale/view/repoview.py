@@ -107,6 +107,7 @@ class RepoView:
         self._outs: list[ViewOut] | None = None
         self._manifests: dict[Obj, list[tuple[str, str]]] = {}
         self._configs: dict[str, object] = {}
+        self.fetched = 0  # objects downloaded from a remote so far
 
     def close(self) -> None:
         self.tree.close()
@@ -361,6 +362,7 @@ class RepoView:
                                   progress=self.progress)  # fmt: skip
         finally:
             backend.close()
+        self.fetched += len(done.transferred)
         if done.failed:
             oid, why = done.failed[0]
             raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {why}")

@@ -222,8 +222,47 @@ def _push_to(
 
 def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
     """Download into the cache what the chosen revisions use and the cache
-    lacks, each output from its remote."""
-    return _each_remote(ws, scope, remote, _fetch_from)
+    lacks, each output from its remote. An import whose data this
+    repository's remote lacks (or that has no remote) is fetched from its
+    source, at the commit it is locked to."""
+    from bale.errors import ConfigError
+    from bale.workspace.index import load_index
+
+    imports = load_index(ws.repo).imports
+    chosen = chosen_outs(ws, scope)
+    result = SyncResult()
+    result.unreadable = chosen.unreadable
+    for name, group in by_remote(chosen.outs, remote).items():
+        try:
+            _fetch_from(ws, group, chosen.picked, name, result)
+        except ConfigError:
+            if not group or any(u.dvcfile not in imports for u in group):
+                raise
+    imported = [u for u in chosen.outs if u.dvcfile in imports and not ws.in_cache(u.out)]
+    if imported:
+        _fetch_imports(ws, imported, imports, result)
+    return result
+
+
+def _fetch_imports(
+    ws: Workspace, outs: list[UsedOut], imports: dict[str, dict], result: SyncResult
+) -> None:
+    """Fetch imports from their sources, at the commits they are locked to;
+    what comes this way is no longer a failure."""
+    from bale.external.imports import record_from
+    from bale.external.sources import opened
+    from bale.repo.clones import resolve_url
+
+    for u in outs:
+        dep = imports[u.dvcfile]
+        url = resolve_url(dep["repo"]["url"], ws.repo.root)
+        with opened(url, dep["repo"].get("rev_lock"), store=ws.store, jobs=ws.jobs,
+                    progress=ws.progress) as (_source, view):  # fmt: skip
+            record_from(ws, view, dep["path"], u.out.path)
+            result.transferred += view.fetched
+    have = {oid for oid, _ in result.failed if ws.store.exists(oid)}
+    result.failed = [(oid, why) for oid, why in result.failed if oid not in have]
+    result.missing = [m for m in result.missing if not ws.store.exists(m.oid)]
 
 
 def _fetch_from(

@@ -25,6 +25,7 @@ class UsedOut(NamedTuple):
 
     rel: str
     out: Out
+    dvcfile: str = ""  # the file recording it, at its revision
 
 
 class Unreadable(NamedTuple):
@@ -95,7 +96,9 @@ def _keep(used: dict, tracked: Tracked) -> None:
     out = tracked.out
     if out.oid is None or not out.cache:
         return
-    used.setdefault((tracked.rel, out.oid, out.hash_name), UsedOut(tracked.rel, out))
+    used.setdefault(
+        (tracked.rel, out.oid, out.hash_name), UsedOut(tracked.rel, out, tracked.dvcfile)
+    )
 
 
 def objects_of(ws: Workspace, outs: list[UsedOut]) -> set[tuple[str, bool]]:
