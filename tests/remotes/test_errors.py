@@ -78,7 +78,7 @@ def test_s3_unknown_bucket(s3_server: S3Server, cache: ObjectStore) -> None:
     backend = open_remote("s3://no-such-bucket-here/x", s3_server.options())
     for call in (
         lambda: transfer.push(cache, backend, make_objects(cache, 2)),
-        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.present(backend, [("b" * 32, False)]),
         lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
     ):
         with pytest.raises(RemoteNotFoundError) as info:
@@ -97,7 +97,7 @@ def test_s3_unreachable_endpoint(cache: ObjectStore) -> None:
         },
     )
     with pytest.raises(RemoteUnavailableError) as info:
-        transfer.status(cache, backend, [("c" * 32, False)])
+        transfer.present(backend, [("c" * 32, False)])
     message = one_line(info.value, secrets=("secret-not-shown",))
     assert "endpointurl" in message
 
@@ -163,7 +163,7 @@ def test_sftp_unreachable_host(cache: ObjectStore) -> None:
     backend = open_remote(f"ssh://someone@127.0.0.1:{free_port()}/x", {"password": "pw-secret"})
     try:
         with pytest.raises(RemoteUnavailableError) as info:
-            transfer.status(cache, backend, [("d" * 32, False)])
+            transfer.present(backend, [("d" * 32, False)])
         assert "refused" in one_line(info.value, secrets=("pw-secret",))
     finally:
         backend.close()
@@ -174,7 +174,7 @@ def test_gcs_unknown_bucket(gcs_server: GCSServer, cache: ObjectStore) -> None:
     backend = open_remote("gs://no-such-bucket-here/x", gcs_server.options())
     for call in (
         lambda: transfer.push(cache, backend, make_objects(cache, 2)),
-        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.present(backend, [("b" * 32, False)]),
         lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
     ):
         with pytest.raises(RemoteNotFoundError) as info:
@@ -186,7 +186,7 @@ def test_azure_unknown_container(azure_server: AzureServer, cache: ObjectStore) 
     backend = open_remote("azure://no-such-container/x", azure_server.options())
     for call in (
         lambda: transfer.push(cache, backend, make_objects(cache, 2)),
-        lambda: transfer.status(cache, backend, [("b" * 32, False)]),
+        lambda: transfer.present(backend, [("b" * 32, False)]),
         lambda: transfer.fetch(cache, backend, [("b" * 32, False)]),
     ):
         with pytest.raises(RemoteNotFoundError) as info:
@@ -220,7 +220,7 @@ def test_cloud_unreachable_endpoint(kind: str, cache: ObjectStore) -> None:
         )
     backend = open_remote(url, options)
     with pytest.raises(RemoteUnavailableError) as info:
-        transfer.status(cache, backend, [("c" * 32, False)])
+        transfer.present(backend, [("c" * 32, False)])
     message = one_line(info.value, secrets=("c2VjcmV0LWtleQ==",))
     assert "cannot reach the remote" in message and "server is running" in message
 

@@ -17,7 +17,7 @@ import pytest
 from bale.errors import RemoteAuthError, RemoteUnavailableError
 from bale.odb.layout import oid_from_parts, oid_relpath
 from bale.odb.store import ObjectStore
-from bale.remotes import open_remote, transfer
+from bale.remotes import open_remote, runner, transfer
 from bale.remotes.local import LocalBackend
 from tests.fixtures.servers import start_s3_server
 from tests.remotes.conftest import RemoteCase, make_objects
@@ -240,7 +240,7 @@ def test_persistent_transient_error_gives_up(cache: ObjectStore, tmp_path: Path)
     flaky = Flaky(LocalBackend(str(tmp_path / "r")), failures=99)
     with pytest.raises(RemoteUnavailableError):
         transfer.push(cache, flaky, items)
-    assert max(flaky.attempts.values()) == transfer.ATTEMPTS
+    assert max(flaky.attempts.values()) == runner.ATTEMPTS
     assert not [p for p in (tmp_path / "r").rglob("*") if p.is_file()]
 
 

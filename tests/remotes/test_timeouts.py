@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from bale.remotes import transfer
+from bale.remotes import runner
 
 # The engine's waits between attempts, at their longest (jitter up to x1.5).
-MAX_BACKOFF = sum(transfer.FIRST_DELAY * 3**i * 1.5 for i in range(transfer.ATTEMPTS - 1))
+MAX_BACKOFF = sum(runner.FIRST_DELAY * 3**i * 1.5 for i in range(runner.ATTEMPTS - 1))
 START_UP = 5  # seconds for `bale` to start and read the repository, generously
 
 
@@ -101,12 +101,12 @@ def test_s3_stalled_endpoint_times_out(repo: Path, bale) -> None:
             {"access_key_id": "key", "secret_access_key": "secret-not-shown"},
         )  # fmt: skip
     # Each of the engine's attempts may wait to connect and then to read.
-    budget = transfer.ATTEMPTS * (connect + read) + MAX_BACKOFF + START_UP
+    budget = runner.ATTEMPTS * (connect + read) + MAX_BACKOFF + START_UP
     assert elapsed < 3 * budget, f"push took {elapsed:.1f} s; budget {budget:.1f} s"
     line = assert_one_line(proc, "s3://bucket/store", "did not answer in time", "read_timeout 1 s")
     assert "secret-not-shown" not in line
     # One request per engine attempt: the client does not retry inside them.
-    assert server.accepted == transfer.ATTEMPTS
+    assert server.accepted == runner.ATTEMPTS
 
 
 @pytest.mark.slow
@@ -117,8 +117,8 @@ def test_ssh_server_without_banner_times_out(repo: Path, bale) -> None:
         proc, elapsed = push_to(
             bale, repo, url, {"timeout": str(timeout)}, {"password": "pw-not-shown"}
         )
-    budget = transfer.ATTEMPTS * timeout + MAX_BACKOFF + START_UP
+    budget = runner.ATTEMPTS * timeout + MAX_BACKOFF + START_UP
     assert elapsed < 3 * budget, f"push took {elapsed:.1f} s; budget {budget:.1f} s"
     line = assert_one_line(proc, url, "did not answer within 1 s", "timeout")
     assert "pw-not-shown" not in line
-    assert server.accepted == transfer.ATTEMPTS
+    assert server.accepted == runner.ATTEMPTS
