@@ -288,10 +288,15 @@ class Lane:
     def data(self) -> Path:
         return self.repo / "data"
 
-    def measure(self, *args: str) -> Timed:
-        """Run the tool in the repository and measure it."""
+    @property
+    def consumer(self) -> Path:
+        """A second repository that takes data from `repo` as its registry."""
+        return self.root / "consumer"
+
+    def measure(self, *args: str, cwd: Path | None = None) -> Timed:
+        """Run the tool in the repository (or `cwd`) and measure it."""
         return run_measured(
-            [*self.tool.argv, *args], cwd=self.repo, env=self.env, timeout=self.timeout
+            [*self.tool.argv, *args], cwd=cwd or self.repo, env=self.env, timeout=self.timeout
         )
 
     def must(self, *args: str) -> None:
@@ -344,6 +349,8 @@ class Step:
     s3: bool = False
     destructive: bool = False  # prepare deletes data: a failure breaks the lane
     inner: int = 1  # timed runs per repetition (for very short commands)
+    # Run in the consumer repository; "{registry}" in `args` names the lane's repository.
+    in_consumer: bool = False
 
 
 @dataclass
@@ -400,6 +407,29 @@ def _add_s3_remote(lane: Lane, ctx: RunContext) -> None:
     lane.must("remote", "modify", "--local", "s3", "secret_access_key", S3_KEY)
 
 
+def _registry_ready(lane: Lane, ctx: RunContext) -> None:
+    """The lane's repository as a registry (its remote config committed) and
+    a fresh consumer repository beside it."""
+    lane.commit("registry")
+    set_aside(lane.consumer)
+    lane.consumer.mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=lane.consumer, env=lane.env, check=True,
+                       capture_output=True)  # fmt: skip
+
+    git("init", "-q", "-b", "main")
+    commands = [("init",)]
+    if lane.tool.name == "dvc":
+        commands += [("config", key, "false") for key in ("core.analytics", "core.check_update")]
+    for args in commands:
+        done = lane.measure(*args, cwd=lane.consumer)
+        if done.returncode != 0:
+            raise StepError(f"{lane.tool.name} {' '.join(args)}: {done.reason()}")
+    git("add", "-A")
+    git("commit", "-qm", "init")
+
+
 STEPS: tuple[Step, ...] = (
     Step("version", ("--version",), inner=5),
     Step(
@@ -448,6 +478,28 @@ STEPS: tuple[Step, ...] = (
         commands=("pull",),
         prepare=_remove_data_and_cache,
         destructive=True,
+    ),
+    Step(
+        "list-R",
+        ("list", "-R", "{registry}"),
+        needs=("push",),
+        commands=("list",),
+        prepare=_registry_ready,
+        in_consumer=True,
+    ),
+    Step(
+        "import",
+        ("import", "{registry}", "data"),
+        needs=("list-R",),
+        commands=("import",),
+        in_consumer=True,
+    ),
+    Step(
+        "update",
+        ("update", "data.dvc"),
+        needs=("import",),
+        commands=("update",),
+        in_consumer=True,
     ),
     Step(
         "push-s3",
@@ -566,7 +618,8 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
     if version.returncode != 0:
         return None, {}
     offered = {}
-    for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config"):
+    for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
+                "list", "import", "update"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
@@ -678,7 +731,9 @@ def _run_step(
     try:
         if step.prepare:
             step.prepare(lane, ctx)
-        done = lane.measure(*step.args) if step.op != "version" else _version(lane, ctx)
+        args = tuple(a.replace("{registry}", str(lane.repo)) for a in step.args)
+        cwd = lane.consumer if step.in_consumer else None
+        done = lane.measure(*args, cwd=cwd) if step.op != "version" else _version(lane, ctx)
         if done.returncode != 0:
             raise StepError(done.reason())
         if step.finish:
