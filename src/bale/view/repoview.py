@@ -22,8 +22,10 @@ from bale.formats.dvcfile import Out
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid, parse_manifest
 from bale.odb.store import ObjectStore
+from bale.parallel import map_batched
 from bale.progress import NO_PROGRESS, Progress
 from bale.repo.gittree import FileTree
+from bale.workspace.context import Presence
 from bale.workspace.index import DVCFILE_SUFFIX, Tracked, tracked_in
 
 Obj = tuple[str, bool]  # (oid, legacy)
@@ -344,13 +346,19 @@ class RepoView:
         for cache in (*self.caches, *self._source_caches()):
             if not wanted:
                 break
-            still = []
-            for oid, legacy in wanted:
-                if cache.exists(oid, legacy=legacy):
-                    self._copy_in(cache, target, oid, legacy)
-                else:
-                    still.append((oid, legacy))
-            wanted = still
+            held = {lg: Presence(cache, legacy=lg, expect=len(wanted))
+                    for lg in {legacy for _, legacy in wanted}}  # fmt: skip
+            here = [o for o in wanted if o[0] in held[o[1]]]
+            if here:
+
+                def copy(batch: list[Obj], cache: ObjectStore = cache) -> list[None]:
+                    for oid, legacy in batch:
+                        self._copy_in(cache, target, oid, legacy)
+                    return [None] * len(batch)
+
+                map_batched(copy, here, jobs=self.jobs, forked=True)
+                got = set(here)
+                wanted = [o for o in wanted if o not in got]
         if not wanted:
             return 0
         from bale.remotes import open_remote, transfer
@@ -364,7 +372,7 @@ class RepoView:
             backend.close()
         self.fetched += len(done.transferred)
         if done.failed:
-            oid, why = done.failed[0]
+            _oid, why = done.failed[0]
             raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {why}")
         return len(done.transferred)
 
