@@ -273,3 +273,23 @@ def test_pull_falls_back_to_the_source_when_the_consumers_remote_lacks_an_import
     shutil.rmtree(clone / "data")
     bale("pull", cwd=clone)  # a remote that lacks it: the source again
     assert (clone / "data" / "sub" / "b.txt").read_text() == "b\n"
+
+
+def test_a_dvc2_import_is_read_and_rewritten_only_when_its_source_moved(
+    served: Registry, consumer: Path, bale, git
+):
+    bale("import", served.url, "model.bin", cwd=consumer)
+    text = (consumer / "model.bin.dvc").read_text()
+    old = text.replace("  hash: md5\n", "")  # DVC 2 wrote no hash keys (md5-dos2unix)
+    (consumer / "model.bin.dvc").write_text(old)
+    assert "is up to date" in bale("update", cwd=consumer).stdout
+    assert (consumer / "model.bin.dvc").read_text() == old  # untouched: nothing moved
+
+    write_tree(served.root, {"model.bin": "model v2\n"})
+    bale("add", "-q", "model.bin", cwd=served.root)
+    bale("push", "-q", cwd=served.root)
+    git("commit", "-qam", "v2", cwd=served.root)
+    assert "Updated 'model.bin'" in bale("update", cwd=consumer).stdout
+    new = (consumer / "model.bin.dvc").read_text()
+    assert "  hash: md5\n" in new and "md5-dos2unix" not in new  # DVC 3's form now
+    assert (consumer / "model.bin").read_text() == "model v2\n"
