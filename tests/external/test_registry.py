@@ -293,3 +293,33 @@ def test_a_dvc2_import_is_read_and_rewritten_only_when_its_source_moved(
     new = (consumer / "model.bin.dvc").read_text()
     assert "  hash: md5\n" in new and "md5-dos2unix" not in new  # DVC 3's form now
     assert (consumer / "model.bin").read_text() == "model v2\n"
+
+
+def test_a_registry_on_the_s3_server(tmp_path: Path, consumer: Path, bale, git, s3_server):
+    """The registry's remote is S3 with a custom endpoint, its keys in its own
+    config.local; the consumer brings its keys in the environment."""
+    bucket = s3_server.new_bucket()
+    base = tmp_path / "served-s3"
+    root = base / "registry"
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, V1)
+    bale("add", "-q", "data", cwd=root)
+    bale("remote", "add", "-d", "s3", f"s3://{bucket}/store", cwd=root)
+    for key, value in s3_server.options().items():
+        local = key in ("access_key_id", "secret_access_key")
+        bale("remote", "modify", *(["--local"] if local else []), "s3", key, value, cwd=root)
+    bale("push", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "v1", cwd=root)
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": s3_server.access_key_id,
+           "AWS_SECRET_ACCESS_KEY": s3_server.secret_access_key}  # fmt: skip
+    with git_daemon(base) as prefix:
+        url = f"{prefix}/registry"
+        bale("import", url, "data", cwd=consumer, env=env)
+        assert (consumer / "data" / "sub" / "b.txt").read_text() == "b\n"
+        bale("get", url, "data/a.txt", "-o", tmp_path / "a.txt", cwd=tmp_path, env=env)
+        assert (tmp_path / "a.txt").read_text() == "a\n"
+        proc = bale("get", url, "data", "-o", tmp_path / "d", cwd=tmp_path, ok=False)
+        assert_error(proc, "s3")  # no keys: one line naming the remote
