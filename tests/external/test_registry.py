@@ -27,23 +27,32 @@ class Registry:
         self.url = url
 
 
-@pytest.fixture
-def served(tmp_path: Path, bale, git) -> Iterator[Registry]:
-    """A registry with `data/` (two files) and `model.bin` tracked, pushed to a
-    folder remote, tagged v1, served over git:// with its cache emptied
-    (data comes from the remote)."""
-    base = tmp_path / "served"
-    root = base / "registry"
+def make_registry(
+    root: Path, bale, git, *, tracked: tuple[str, ...] = ("data",), remote: list[str] | None = None
+) -> Path:
+    """A committed registry at `root` tracking `tracked` of V1, pushed to
+    `remote` (`remote add -d` arguments) when one is given."""
     root.mkdir(parents=True)
     git("init", "-q", "-b", "main", cwd=root)
     bale("init", "-q", cwd=root)
     write_tree(root, V1)
-    bale("add", "-q", "data", "model.bin", cwd=root)
-    store = tmp_path / "registry-store"
-    bale("remote", "add", "-d", "storage", str(store), cwd=root)
-    bale("push", "-q", cwd=root)
+    bale("add", "-q", *tracked, cwd=root)
+    if remote is not None:
+        bale("remote", "add", "-d", *remote, cwd=root)
+        bale("push", "-q", cwd=root)
     git("add", "-A", cwd=root)
     git("commit", "-qm", "v1", cwd=root)
+    return root
+
+
+@pytest.fixture
+def served(tmp_path: Path, bale, git) -> Iterator[Registry]:
+    """A registry with `data/` (two files) and `model.bin` tracked, pushed to a
+    folder remote, tagged v1, served over git:// (its data comes from the remote)."""
+    base = tmp_path / "served"
+    store = tmp_path / "registry-store"
+    root = make_registry(base / "registry", bale, git, tracked=("data", "model.bin"),
+                         remote=["storage", str(store)])  # fmt: skip
     git("tag", "v1", cwd=root)
     with git_daemon(base) as prefix:
         yield Registry(root, store, f"{prefix}/registry")
@@ -128,16 +137,7 @@ def test_a_clone_of_the_consumer_pulls_without_the_registry(
     tmp_path: Path, consumer: Path, bale, git
 ):
     base = tmp_path / "served2"
-    root = base / "registry"
-    root.mkdir(parents=True)
-    git("init", "-q", "-b", "main", cwd=root)
-    bale("init", "-q", cwd=root)
-    write_tree(root, V1)
-    bale("add", "-q", "data", cwd=root)
-    bale("remote", "add", "-d", "storage", str(tmp_path / "reg-store"), cwd=root)
-    bale("push", "-q", cwd=root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "v1", cwd=root)
+    make_registry(base / "registry", bale, git, remote=["storage", str(tmp_path / "reg-store")])
     with git_daemon(base) as prefix:
         bale("import", f"{prefix}/registry", "data", cwd=consumer)
     bale("remote", "add", "-d", "mine", str(tmp_path / "consumer-store"), cwd=consumer)
@@ -151,14 +151,7 @@ def test_a_clone_of_the_consumer_pulls_without_the_registry(
 
 
 def test_a_local_path_reads_the_sources_own_cache(tmp_path: Path, consumer: Path, bale, git):
-    root = tmp_path / "local-registry"
-    root.mkdir()
-    git("init", "-q", "-b", "main", cwd=root)
-    bale("init", "-q", cwd=root)
-    write_tree(root, V1)
-    bale("add", "-q", "data", cwd=root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "v1", cwd=root)  # no remote: the cache is all there is
+    root = make_registry(tmp_path / "local-registry", bale, git)  # no remote: its cache only
     bale("import", str(root), "data", cwd=consumer)
     assert (consumer / "data" / "a.txt").read_text() == "a\n"
     guard = Unchanged(root)
@@ -227,16 +220,8 @@ def test_status_tells_an_update_is_available_and_never_fails_on_an_unreachable_s
     tmp_path: Path, consumer: Path, bale, dvc, git
 ):
     base = tmp_path / "served3"
-    root = base / "registry"
-    root.mkdir(parents=True)
-    git("init", "-q", "-b", "main", cwd=root)
-    bale("init", "-q", cwd=root)
-    write_tree(root, V1)
-    bale("add", "-q", "data", cwd=root)
-    bale("remote", "add", "-d", "storage", str(tmp_path / "reg-store"), cwd=root)
-    bale("push", "-q", cwd=root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "v1", cwd=root)
+    root = make_registry(base / "registry", bale, git,
+                         remote=["storage", str(tmp_path / "reg-store")])  # fmt: skip
     with git_daemon(base) as prefix:
         url = f"{prefix}/registry"
         bale("import", url, "data", cwd=consumer)
@@ -300,19 +285,13 @@ def test_a_registry_on_the_s3_server(tmp_path: Path, consumer: Path, bale, git, 
     config.local; the consumer brings its keys in the environment."""
     bucket = s3_server.new_bucket()
     base = tmp_path / "served-s3"
-    root = base / "registry"
-    root.mkdir(parents=True)
-    git("init", "-q", "-b", "main", cwd=root)
-    bale("init", "-q", cwd=root)
-    write_tree(root, V1)
-    bale("add", "-q", "data", cwd=root)
+    root = make_registry(base / "registry", bale, git)
     bale("remote", "add", "-d", "s3", f"s3://{bucket}/store", cwd=root)
     for key, value in s3_server.options().items():
         local = key in ("access_key_id", "secret_access_key")
         bale("remote", "modify", *(["--local"] if local else []), "s3", key, value, cwd=root)
     bale("push", "-q", cwd=root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "v1", cwd=root)
+    git("commit", "-qam", "remote", cwd=root)
     env = {**os.environ, "AWS_ACCESS_KEY_ID": s3_server.access_key_id,
            "AWS_SECRET_ACCESS_KEY": s3_server.secret_access_key}  # fmt: skip
     with git_daemon(base) as prefix:
