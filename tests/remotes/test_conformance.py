@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
 import pytest
 
-from bale.errors import RemoteObjectCorruptError, RemoteObjectMissingError
+from bale.errors import (
+    RemoteConfigError,
+    RemoteObjectCorruptError,
+    RemoteObjectMissingError,
+    RemoteUnavailableError,
+)
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import is_oid, oid_relpath
 from bale.odb.store import ObjectStore
-from bale.remotes import transfer
+from bale.remotes import open_remote, transfer
+from tests.fixtures.servers import S3Server, start_http_server
 from tests.remotes.conftest import RemoteCase, make_objects
 
 
@@ -187,3 +194,120 @@ def test_corrupt_large_object_is_refused(
     assert failed == oid and isinstance(err, RemoteObjectCorruptError)
     assert err.actual == hashlib.md5(b"b" * (9 << 20)).hexdigest()
     assert not other.exists(oid)
+
+
+# -- reading files that are not objects (import-url's sources) -------------------------
+
+SOURCE = {"src/a.txt": b"a\n", "src/sub/b.txt": b"bb\n", "src/sub/deeper/c.txt": b"ccc\n"}
+
+
+def _checksum(remote: RemoteCase, data: bytes) -> str | None:
+    """What dvc records of a file of this store: the md5 the servers make
+    their etags of (moto, fake-gcs-server), Azure's quoted etag, or nothing
+    where the content is hashed."""
+    if remote.kind in ("folder", "sftp"):
+        return None
+    if remote.kind == "azure":
+        return '"<any>"'
+    return hashlib.md5(data).hexdigest()
+
+
+def test_source_primitives(remote: RemoteCase, tmp_path: Path) -> None:
+    for key, data in SOURCE.items():
+        remote.write(key, data)
+    backend = remote.open()
+    stat = backend.stat("src/a.txt")
+    assert (stat.relpath, stat.size, stat.isexec) == ("src/a.txt", 2, False)
+    expected = _checksum(remote, b"a\n")
+    if expected == '"<any>"':
+        assert stat.checksum and stat.checksum.startswith('"') and stat.checksum.endswith('"')
+    else:
+        assert stat.checksum == expected
+    assert backend.checksum_name == ("md5" if expected is None else "etag")
+    for absent in ("src/nothing", "src", "nowhere/x"):  # a folder is not a file either
+        with pytest.raises(FileNotFoundError):
+            backend.stat(absent)
+    walked = sorted(backend.walk("src"), key=lambda s: s.relpath)
+    assert [(s.relpath, s.size) for s in walked] == [
+        ("a.txt", 2), ("sub/b.txt", 3), ("sub/deeper/c.txt", 4)
+    ]  # fmt: skip
+    assert walked[0].checksum == stat.checksum
+    assert sorted(s.relpath for s in backend.walk("src/sub")) == ["b.txt", "deeper/c.txt"]
+    assert list(backend.walk("nowhere")) == []
+    out = tmp_path / "out"
+    backend.get_file("src/sub/deeper/c.txt", str(out))  # any relpath, not only an object's
+    assert out.read_bytes() == b"ccc\n"
+
+
+def test_versions_are_refused_where_they_cannot_be_read(remote: RemoteCase, tmp_path: Path) -> None:
+    remote.write("src/a.txt", b"a\n")
+    backend = remote.open()
+    if backend.versioned_reads:
+        pytest.skip("this store reads versions (tested on a versioned bucket)")
+    with pytest.raises(RemoteConfigError, match="versions"):
+        list(backend.walk("src", versions=True))
+    with pytest.raises(RemoteConfigError, match="versions"):
+        backend.get_file("src/a.txt", str(tmp_path / "x"), version_id="1")
+
+
+def test_s3_versions_of_a_versioned_bucket(s3_server: S3Server, tmp_path: Path) -> None:
+    bucket = s3_server.new_bucket()
+    client = s3_server.client()
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    first = client.put_object(Bucket=bucket, Key="src/a.txt", Body=b"one\n")["VersionId"]
+    client.put_object(Bucket=bucket, Key="src/sub/b.txt", Body=b"b\n")
+    second = client.put_object(Bucket=bucket, Key="src/a.txt", Body=b"two!\n")["VersionId"]
+    backend = open_remote(f"s3://{bucket}", s3_server.options())
+    try:
+        stat = backend.stat("src/a.txt")
+        assert (stat.size, stat.version_id, stat.checksum) == (
+            5, second, hashlib.md5(b"two!\n").hexdigest()
+        )  # fmt: skip
+        walked = {s.relpath: s for s in backend.walk("src", versions=True)}
+        assert walked["a.txt"].version_id == second and walked["sub/b.txt"].version_id
+        assert all(s.version_id is None for s in backend.walk("src"))  # a listing names none
+        old = tmp_path / "old"
+        backend.get_file("src/a.txt", str(old), version_id=first)
+        assert old.read_bytes() == b"one\n"
+    finally:
+        backend.close()
+
+
+def test_http_source_reads_files_as_dvc_records_them(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "f.csv").write_bytes(b"x,y\n")
+    server = start_http_server(site)
+    try:
+        backend = open_remote(server.url, {})
+        stat = backend.stat("f.csv")
+        # No ETag from this server: dvc records fsspec's token of what the server said.
+        assert stat.size == 4 and stat.checksum is not None and stat.checksum.isdigit()
+        assert backend.checksum_name == "checksum" and math.isinf(backend.list_cost)
+        with pytest.raises(FileNotFoundError):
+            backend.stat("nothing.csv")
+        with pytest.raises(RemoteConfigError, match="cannot be listed"):
+            list(backend.walk(""))
+        out = tmp_path / "out"
+        backend.get_file("f.csv", str(out))
+        assert out.read_bytes() == b"x,y\n"
+    finally:
+        server.stop()
+    # Gone: "could not tell", never "absent".
+    with pytest.raises(RemoteUnavailableError):
+        backend.stat("f.csv")
+    with pytest.raises(RemoteUnavailableError):
+        backend.exists_many(["f.csv"])
+    backend.close()
+
+
+def test_stat_of_an_unreachable_s3_endpoint_is_an_error_not_absent() -> None:
+    keys = {"access_key_id": "k", "secret_access_key": "s"}
+    backend = open_remote("s3://bucket", {"endpointurl": "http://127.0.0.1:1", **keys})
+    try:
+        with pytest.raises(RemoteUnavailableError):
+            backend.stat("a.txt")
+        with pytest.raises(RemoteUnavailableError):
+            list(backend.walk("src"))
+    finally:
+        backend.close()

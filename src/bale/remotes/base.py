@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from bale.errors import RemoteConfigError
 
@@ -21,8 +21,82 @@ COMMON_OPTIONS = frozenset(
 _BOOLS = {"true": True, "false": False}
 
 
+class FileStat(NamedTuple):
+    """One file of a store, as dvc records a dependency on it (dvc-data's
+    `Meta.from_info`): `checksum` is the value dvc writes under the store's
+    `checksum_name` (an S3 etag, a GCS etag in hex, an Azure etag in quotes,
+    an HTTP ETag, Content-MD5 or token), None where dvc hashes the content
+    instead (a folder, SSH); `version_id` where the store keeps versions."""
+
+    relpath: str
+    size: int | None
+    checksum: str | None = None
+    version_id: str | None = None
+    isexec: bool = False
+
+
 @runtime_checkable
-class Backend(Protocol):
+class FileSource(Protocol):
+    """Reading files that are not objects: what `import-url` needs of a store.
+
+    `checksum_name` is the key dvc records a file of this store under:
+    "md5" where the content itself is hashed, else "etag" or "checksum".
+    `versioned_reads`: `get_file` and `walk` take version ids (S3).
+    `list_cost` is infinite where nothing can be listed (HTTP).
+
+    Every method raises a `RemoteAccessError` subclass on failure; an answer the
+    store could not get is an error, never "absent".
+    """
+
+    url: str
+    default_jobs: int
+    list_cost: float
+    local: bool
+    checksum_name: str
+    versioned_reads: bool
+
+    def stat(self, relpath: str) -> FileStat:
+        """The file at `relpath`, its newest version.
+
+        Raises:
+            FileNotFoundError: no file is there (nothing, or a folder).
+        """
+        ...
+
+    def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
+        """Every file under the folder `prefix` at any depth, relpaths relative
+        to it (none if it is absent); with `versions`, each with its version id.
+
+        Raises:
+            RemoteConfigError: `versions` on a store without `versioned_reads`.
+        """
+        ...
+
+    def get_file(
+        self, relpath: str, local_path: str, *, version_id: str | None = None
+    ) -> str | None:
+        """Download to `local_path` (a new file the caller owns); return the
+        md5 of the bytes written if the backend took it on the way, so the
+        engine verifies without reading the file again. `version_id` picks a
+        version (`versioned_reads` stores only).
+
+        Raises:
+            FileNotFoundError: there is no such file (or version).
+            RemoteConfigError: `version_id` on a store without `versioned_reads`.
+        """
+        ...
+
+    def local_path(self, relpath: str) -> str | None:
+        """A path the engine may read directly (folder remotes), else None."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        ...
+
+
+@runtime_checkable
+class Backend(FileSource, Protocol):
     """A remote's primitives.
 
     `url` is the remote's URL with any password removed, for messages.
@@ -32,17 +106,10 @@ class Backend(Protocol):
     uses these to choose between listing a prefix and asking object by object.
     `local`: the objects are files of this machine, reached without a client,
     so transfers may run in forked processes (`bale.forks`).
-
-    Every method raises a `RemoteAccessError` subclass on failure; an answer the
-    backend could not get is an error, never "absent".
     """
 
-    url: str
-    default_jobs: int
-    list_cost: float
     name_cost: float
     page_size: int
-    local: bool
 
     def exists_many(self, relpaths: Sequence[str]) -> set[str]:
         """The subset of `relpaths` present on the remote."""
@@ -56,27 +123,14 @@ class Backend(Protocol):
         """Upload so that `relpath` appears only once its content is complete."""
         ...
 
-    def get_file(self, relpath: str, local_path: str) -> str | None:
-        """Download to `local_path` (a new file the caller owns); return the
-        md5 of the bytes written if the backend took it on the way, so the
-        engine verifies without reading the file again.
-
-        Raises:
-            FileNotFoundError: the object is not on the remote.
-        """
-        ...
-
     def remove_many(self, relpaths: Sequence[str]) -> None:
         """Delete these objects; already absent ones are fine."""
         ...
 
-    def local_path(self, relpath: str) -> str | None:
-        """A path the engine may read directly (folder remotes), else None."""
-        ...
 
-    def close(self) -> None:
-        """Release connections and threads."""
-        ...
+def no_versions(url: str, scheme: str) -> RemoteConfigError:
+    """The error for a version asked of a store whose versions bale cannot read."""
+    return RemoteConfigError(url, f"bale reads versions on s3:// only, not on {scheme}://")
 
 
 def as_bool(value: object) -> bool | None:

@@ -29,10 +29,12 @@ from bale.errors import (
     RemoteUnavailableError,
 )
 from bale.remotes.base import (
+    FileStat,
     check_options,
     cpu_jobs,
     display_url,
     first_line,
+    no_versions,
     parse_bool,
     parse_int,
     scrub,
@@ -134,10 +136,12 @@ class FsspecBackend:
     local = False
     name_cost = 0.05
     page_size = 1000
+    versioned_reads = False
 
     def __init__(self, url: str, scheme: str, options: Mapping[str, object]) -> None:
         self.url = display_url(url)
         self.scheme = scheme
+        self.checksum_name = "checksum" if scheme in ("http", "https") else "etag"
         extra, names = SCHEMES[scheme]
         known = set(names)
         if scheme in ("http", "https"):
@@ -315,14 +319,54 @@ class FsspecBackend:
         found: set[str] = set()
         for rel in relpaths:
             try:
-                info = self.fs.info(self._path(rel))
+                info = self._info(rel, "check objects")
             except FileNotFoundError:
                 continue
-            except Exception as err:
-                raise self._error(err, "check objects") from err
             if info.get("type") != "directory":
                 found.add(rel)
         return found
+
+    def _info(self, relpath: str, action: str) -> dict[str, Any]:
+        """The client's `info`, and FileNotFoundError only when the store said
+        so: fsspec's HTTP client raises it for any failure of its last try."""
+        try:
+            return self.fs.info(self._path(relpath))
+        except FileNotFoundError as err:
+            cause = err.__cause__
+            gone = getattr(cause, "status", 0) in (404, 410)
+            if self.readonly and cause is not None and not gone:
+                raise self._error(cause, action) from err
+            raise FileNotFoundError(relpath) from err
+        except Exception as err:
+            raise self._error(err, action) from err
+
+    def stat(self, relpath: str) -> FileStat:
+        self._check_bucket()
+        info = self._info(relpath, "read")
+        if info.get("type") == "directory":
+            raise FileNotFoundError(relpath)
+        return self._file_stat(relpath, info)
+
+    def _file_stat(self, relpath: str, info: Mapping[str, Any]) -> FileStat:
+        """What dvc records of a file (dvc-data's `Meta.from_info`)."""
+        size = info.get("size")
+        if self.readonly:
+            checksum = info.get("ETag") or info.get("Content-MD5")
+            if checksum is None:
+                # fsspec's `checksum`: a token of what the server said about the file.
+                from fsspec.utils import tokenize
+
+                checksum = str(int(tokenize(info), 16))
+            return FileStat(relpath, size, checksum)
+        etag = info.get("etag")
+        if self.scheme == "gs":
+            import base64
+
+            return FileStat(relpath, size, base64.b64decode(etag).hex() if etag else None,
+                            info.get("generation"))  # fmt: skip
+        if etag and not etag.startswith('"'):
+            etag = f'"{etag}"'
+        return FileStat(relpath, size, etag, info.get("version_id"))
 
     def iter_prefix(self, prefix: str) -> Iterator[str]:
         if self.readonly:
@@ -345,6 +389,23 @@ class FsspecBackend:
         for name in names:
             base = name.rstrip("/").rsplit("/", 1)[-1]
             yield f"{prefix}/{base}" if prefix else base
+
+    def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
+        if versions:
+            raise no_versions(self.url, self.scheme)
+        if self.readonly:
+            raise RemoteConfigError(self.url, "HTTP servers cannot be listed; name each file")
+        self._check_bucket()
+        base = self._path(prefix)
+        try:
+            found = self.fs.find(base, detail=True)
+        except FileNotFoundError:
+            return
+        except Exception as err:
+            raise self._error(err, "list") from err
+        for name, info in sorted(found.items()):
+            if info.get("type") != "directory" and name.startswith(base + "/"):
+                yield self._file_stat(name[len(base) + 1 :], info)
 
     async def _azure_names(self, path: str) -> list[str]:
         """Blobs directly under folder `path`, in one listing per page (adlfs's
@@ -376,7 +437,9 @@ class FsspecBackend:
         except Exception as err:
             raise self._error(err, "upload") from err
 
-    def get_file(self, relpath: str, local_path: str) -> None:
+    def get_file(self, relpath: str, local_path: str, *, version_id: str | None = None) -> None:
+        if version_id is not None:
+            raise no_versions(self.url, self.scheme)
         self._check_bucket()
         try:
             self.fs.get_file(self._path(relpath), local_path)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
 from bale.fsutil import atomic_copy, copy_file, remove_file
+from bale.hashing.walk import is_exec
 from bale.odb.store import OBJECT_MODE  # dvc's folder remotes keep objects read-only too
-from bale.remotes.base import check_options, cpu_jobs
+from bale.remotes.base import FileStat, check_options, cpu_jobs, no_versions
 
 
 class LocalBackend:
@@ -19,6 +21,8 @@ class LocalBackend:
     name_cost = 0.1  # each scanned name costs far less than a stat
     page_size = 1000
     local = True
+    checksum_name = "md5"  # dvc hashes a local file's content
+    versioned_reads = False
 
     def __init__(self, root: str, options: Mapping[str, object] | None = None) -> None:
         self.url = root
@@ -73,6 +77,39 @@ class LocalBackend:
         for name in names:
             yield f"{prefix}/{name}" if prefix else name
 
+    def stat(self, relpath: str) -> FileStat:
+        try:
+            sres = os.stat(self._path(relpath))
+        except (FileNotFoundError, NotADirectoryError) as err:
+            raise FileNotFoundError(relpath) from err
+        except OSError as err:
+            raise self._error(err, "read") from err
+        if not stat.S_ISREG(sres.st_mode):
+            raise FileNotFoundError(relpath)
+        return FileStat(relpath, sres.st_size, isexec=is_exec(sres.st_mode))
+
+    def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
+        if versions:
+            raise no_versions(self.url, "file")
+        stack = [""]
+        while stack:
+            folder = stack.pop()
+            base = self._path(f"{prefix}/{folder}" if folder else prefix)
+            try:
+                with os.scandir(base) as entries:
+                    found = [(e, e.is_dir(follow_symlinks=False)) for e in entries]
+                files = [(e.name, e.stat()) for e, is_dir in found if not is_dir and e.is_file()]
+            except (FileNotFoundError, NotADirectoryError) as err:
+                if not folder:
+                    return  # no such folder: nothing under it
+                raise self._error(err, "list") from err  # it went away mid-walk
+            except OSError as err:
+                raise self._error(err, "list") from err
+            stack += [f"{folder}/{e.name}" if folder else e.name for e, is_dir in found if is_dir]
+            for name, sres in files:
+                rel = f"{folder}/{name}" if folder else name
+                yield FileStat(rel, sres.st_size, isexec=is_exec(sres.st_mode))
+
     def put_file(self, local_path: str, relpath: str) -> None:
         dest = self._path(relpath)
         parent = os.path.dirname(dest)
@@ -88,7 +125,9 @@ class LocalBackend:
                 raise self._error(err, "write") from err
             raise
 
-    def get_file(self, relpath: str, local_path: str) -> None:
+    def get_file(self, relpath: str, local_path: str, *, version_id: str | None = None) -> None:
+        if version_id is not None:
+            raise no_versions(self.url, "file")
         try:
             copy_file(self._path(relpath), local_path, exclusive=False)
         except FileNotFoundError:

@@ -197,6 +197,20 @@ def _netloc_problem(netloc: str, host_word: str, example: str) -> str | None:
     return None
 
 
+def split_source(url: str) -> tuple[str, str]:
+    """A file or folder's URL as (the root a backend opens, its relpath under
+    that root): `s3://bucket/a/b` is (`s3://bucket`, `a/b`), `ssh://host/a/b`
+    (`ssh://host`, `a/b`); an HTTP URL's query stays in the relpath. String
+    work only: `url_problem` judges the URL when the backend opens."""
+    scheme, netloc, rest = split_url(url)
+    relpath = rest.lstrip("/")
+    if scheme.lower() == "ssh":
+        from urllib.parse import unquote
+
+        relpath = unquote(relpath)  # as SSHBackend reads its root's path
+    return f"{scheme}://{netloc}", relpath
+
+
 def open_remote(url: str, options: Mapping[str, object] | None = None) -> Backend:
     """A backend for `url` with a remote section's options (DVC's names).
 

@@ -36,7 +36,15 @@ from bale.errors import (
     RemoteNotFoundError,
     RemoteUnavailableError,
 )
-from bale.remotes.base import check_options, cpu_jobs, first_line, parse_bool, parse_int, scrub
+from bale.remotes.base import (
+    FileStat,
+    check_options,
+    cpu_jobs,
+    first_line,
+    parse_bool,
+    parse_int,
+    scrub,
+)
 
 OPTIONS = {
     "endpointurl",
@@ -146,6 +154,8 @@ class S3Backend:
     local = False
     name_cost = 0.05
     page_size = 1000
+    checksum_name = "etag"
+    versioned_reads = True
 
     def __init__(self, url: str, options: Mapping[str, object]) -> None:
         self.url = url
@@ -192,7 +202,11 @@ class S3Backend:
             "timeout": timedelta(hours=1),  # a whole request, a large part's upload too
         }
         use_ssl = parse_bool(self.url, "use_ssl", opt.get("use_ssl"), True)
-        endpoint = opt.get("endpointurl")
+        # Else botocore's variables, which dvc's S3 client honours too.
+        env = os.environ
+        endpoint = (
+            opt.get("endpointurl") or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        )
         if endpoint:
             self._check_endpoint(endpoint)
             if "://" not in endpoint:
@@ -445,6 +459,40 @@ class S3Backend:
         except Exception as err:
             raise self._error(err, "list") from err
 
+    def stat(self, relpath: str) -> FileStat:
+        import obstore
+
+        self._check_bucket()
+        try:
+            meta = obstore.head(self._store, self._key(relpath))
+        except FileNotFoundError as err:
+            raise FileNotFoundError(relpath) from err
+        except Exception as err:
+            raise self._error(err, "read") from err
+        return _file_stat(relpath, meta)
+
+    def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
+        import obstore
+
+        self._check_bucket()
+        key = self._key(prefix) + "/" if prefix else (self.prefix + "/" if self.prefix else "")
+        try:
+            pages = list(obstore.list(self._store, prefix=key, chunk_size=self.page_size))
+        except Exception as err:
+            raise self._error(err, "list") from err
+        for meta in (meta for page in pages for meta in page):
+            if meta["path"].endswith("/"):
+                continue  # a folder marker some tools write, not a file
+            rel = meta["path"][len(key) :]
+            if not versions:
+                yield _file_stat(rel, meta)
+                continue
+            # A listing names no versions; one HEAD gives all three of one version.
+            try:
+                yield self.stat(f"{prefix}/{rel}" if prefix else rel)._replace(relpath=rel)
+            except FileNotFoundError:
+                continue  # deleted since it was listed
+
     def put_file(self, local_path: str, relpath: str) -> None:
         import obstore
 
@@ -474,12 +522,13 @@ class S3Backend:
         except Exception as err:
             raise self._error(err, "upload") from err
 
-    def get_file(self, relpath: str, local_path: str) -> str:
+    def get_file(self, relpath: str, local_path: str, *, version_id: str | None = None) -> str:
         import obstore
 
         hasher = hashlib.md5(usedforsecurity=False)
+        options: dict[str, Any] = {} if version_id is None else {"version": version_id}
         try:
-            resp = obstore.get(self._store, self._key(relpath))
+            resp = obstore.get(self._store, self._key(relpath), options=options)
             with open(local_path, "xb") as fobj:
                 if resp.meta["size"] < SMALL:
                     data = resp.bytes()
@@ -515,3 +564,9 @@ class S3Backend:
 
     def close(self) -> None:
         self._store = None
+
+
+def _file_stat(relpath: str, meta: Mapping[str, Any]) -> FileStat:
+    """What dvc records of an S3 object: its etag without the quotes S3 sends."""
+    etag = meta.get("e_tag")
+    return FileStat(relpath, meta["size"], etag.strip('"') if etag else None, meta.get("version"))

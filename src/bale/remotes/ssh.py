@@ -33,10 +33,12 @@ from bale.errors import (
 )
 from bale.fsutil import tmp_name
 from bale.remotes.base import (
+    FileStat,
     check_options,
     cpu_jobs,
     display_url,
     first_line,
+    no_versions,
     parse_bool,
     parse_int,
     scrub,
@@ -70,6 +72,8 @@ class SSHBackend:
     local = False
     name_cost = 0.01
     page_size = 100
+    checksum_name = "md5"  # SFTP has no checksums: dvc hashes the content
+    versioned_reads = False
 
     def __init__(self, url: str, options: Mapping[str, object]) -> None:
         self.url = display_url(url)
@@ -323,6 +327,51 @@ class SSHBackend:
         for name in self._run(listing(), "list"):
             yield f"{prefix}/{name}" if prefix else name
 
+    def stat(self, relpath: str) -> FileStat:
+        async def info() -> FileStat:
+            sftp = await self._client()
+            try:
+                attrs = await sftp.stat(self._path(relpath))
+            except self._asyncssh.SFTPNoSuchFile as err:
+                raise FileNotFoundError(relpath) from err
+            if attrs.type != self._asyncssh.FILEXFER_TYPE_REGULAR:
+                raise FileNotFoundError(relpath)
+            return _file_stat(relpath, attrs)
+
+        return self._run(info(), "read")
+
+    def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
+        if versions:
+            raise no_versions(self.url, "ssh")
+        ssh = self._asyncssh
+
+        async def listing() -> list[FileStat]:
+            sftp = await self._client()
+            found: list[FileStat] = []
+            stack = [""]
+            while stack:
+                folder = stack.pop()
+                path = self._path(f"{prefix}/{folder}" if folder else prefix)
+                try:
+                    entries = await sftp.readdir(path)
+                except ssh.SFTPNoSuchFile:
+                    if not folder:
+                        return []  # no such folder: nothing under it
+                    raise
+                except ssh.SFTPNoSuchPath:
+                    return []  # something on the way is not a folder
+                for entry in entries:
+                    if entry.filename in (".", ".."):
+                        continue
+                    rel = f"{folder}/{entry.filename}" if folder else entry.filename
+                    if entry.attrs.type == ssh.FILEXFER_TYPE_DIRECTORY:
+                        stack.append(rel)
+                    elif entry.attrs.type == ssh.FILEXFER_TYPE_REGULAR:
+                        found.append(_file_stat(rel, entry.attrs))
+            return found
+
+        yield from self._run(listing(), "list")
+
     def put_file(self, local_path: str, relpath: str) -> None:
         dest = self._path(relpath)
         parent = dest.rsplit("/", 1)[0] or "/"
@@ -353,7 +402,10 @@ class SSHBackend:
 
         self._run(upload(), "upload")
 
-    def get_file(self, relpath: str, local_path: str) -> None:
+    def get_file(self, relpath: str, local_path: str, *, version_id: str | None = None) -> None:
+        if version_id is not None:
+            raise no_versions(self.url, "ssh")
+
         async def download() -> None:
             sftp = await self._client()
             try:
@@ -386,6 +438,10 @@ class SSHBackend:
         if self._thread is not None:
             self._thread.join(timeout=10)
         loop.close()
+
+
+def _file_stat(relpath: str, attrs: Any) -> FileStat:
+    return FileStat(relpath, attrs.size, isexec=bool((attrs.permissions or 0) & 0o111))
 
 
 def _port(url: str, what: str, value: object) -> int | None:

@@ -1,8 +1,10 @@
 """The one transfer engine: push, fetch, presence, listing, removal, verification.
 
 Every command that moves or checks objects (push, pull, fetch, status -c, gc,
-fsck, add --to-remote) calls these functions, so concurrency, retries,
-existence checks, verification and progress are written once:
+fsck, add --to-remote) calls these functions, and import-url reads its
+sources' files through them too (`stat_source`, `walk_source`, `download`),
+so concurrency, retries, existence checks, verification and progress are
+written once:
 
 - work runs on `jobs` threads or forked workers (`runner`); a failure that
   concerns one object (missing, corrupt) is recorded and the rest go on,
@@ -28,7 +30,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from bale.errors import (
@@ -41,10 +43,11 @@ from bale.errors import (
 )
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid
 from bale.fsutil import remove_file, sync_filesystem, tmp_name
+from bale.hashing.md5 import file_md5
 from bale.odb.layout import oid_from_parts, oid_relpath, prefix_folders
 from bale.odb.store import ObjectStore, object_digest
 from bale.progress import NO_PROGRESS, Progress
-from bale.remotes.base import Backend
+from bale.remotes.base import Backend, FileSource, FileStat
 from bale.remotes.existence import present_relpaths
 from bale.remotes.runner import Item, retry, run_all, unique
 
@@ -441,3 +444,79 @@ def verify(
         progress.done()
         shutil.rmtree(scratch, ignore_errors=True)
     return sorted(bad)
+
+
+def stat_source(source: FileSource, relpath: str) -> FileStat:
+    """`source.stat(relpath)`, retried while it fails transiently.
+
+    Raises:
+        FileNotFoundError: no file is there.
+        RemoteAccessError: the store could not tell.
+    """
+    return retry(lambda: source.stat(relpath), threading.Event())
+
+
+def walk_source(source: FileSource, prefix: str, *, versions: bool = False) -> list[FileStat]:
+    """`source.walk(prefix)` as a list, the whole listing retried while it
+    fails transiently.
+
+    Raises:
+        RemoteAccessError: the store could not list it.
+    """
+    return retry(lambda: list(source.walk(prefix, versions=versions)), threading.Event())
+
+
+def download(
+    cache: ObjectStore,
+    source: FileSource,
+    files: Sequence[tuple[str, str | None]],
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> list[str]:
+    """Download files that are not objects (`(relpath, version_id)`, an
+    import-url's source) into `cache`, each named by the md5 of the bytes
+    written, as `fetch` stores objects; returns those md5s, in order.
+
+    Raises:
+        RemoteAccessError: the store failed, or a file went away while it was read.
+    """
+    progress = progress or NO_PROGRESS
+    md5s: list[str] = [""] * len(files)
+    os.makedirs(cache.root, exist_ok=True)  # downloads land beside the objects
+
+    def work(index: int, stop: threading.Event) -> None:
+        relpath, version_id = files[index]
+        tmp = tmp_name(os.path.join(cache.root, "fetch"))
+        taken: list[str | None] = [None]
+
+        def get() -> None:
+            remove_file(tmp)  # a retry starts from nothing
+            taken[0] = source.get_file(relpath, tmp, version_id=version_id)
+
+        try:
+            try:
+                retry(get, stop)
+            except RemoteAccessError:
+                raise
+            except FileNotFoundError as err:
+                if err.filename == tmp:
+                    raise
+                raise RemoteAccessError(
+                    source.url, f"'{relpath}' went away while it was read; run the command again"
+                ) from err
+            md5 = taken[0] or file_md5(tmp)
+            cache.move_in(tmp, md5, md5=md5)
+            md5s[index] = md5
+        finally:
+            remove_file(tmp)
+
+    def done(index: int, value: object, err: BaseException | None) -> None:
+        progress.advance(1)
+
+    progress.start("Downloading", len(files))
+    try:
+        run_all(range(len(files)), work, jobs=jobs or source.default_jobs, on_result=done)
+    finally:
+        progress.done()
+    return md5s
