@@ -32,7 +32,6 @@ class FileStat(NamedTuple):
     size: int | None
     checksum: str | None = None
     version_id: str | None = None
-    isexec: bool = False
 
 
 @runtime_checkable

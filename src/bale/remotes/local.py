@@ -9,7 +9,6 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
 from bale.fsutil import atomic_copy, copy_file, remove_file
-from bale.hashing.walk import is_exec
 from bale.odb.store import OBJECT_MODE  # dvc's folder remotes keep objects read-only too
 from bale.remotes.base import FileStat, check_options, cpu_jobs, no_versions
 
@@ -86,7 +85,7 @@ class LocalBackend:
             raise self._error(err, "read") from err
         if not stat.S_ISREG(sres.st_mode):
             raise FileNotFoundError(relpath)
-        return FileStat(relpath, sres.st_size, isexec=is_exec(sres.st_mode))
+        return FileStat(relpath, sres.st_size)
 
     def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
         if versions:
@@ -108,7 +107,7 @@ class LocalBackend:
             stack += [f"{folder}/{e.name}" if folder else e.name for e, is_dir in found if is_dir]
             for name, sres in files:
                 rel = f"{folder}/{name}" if folder else name
-                yield FileStat(rel, sres.st_size, isexec=is_exec(sres.st_mode))
+                yield FileStat(rel, sres.st_size)
 
     def put_file(self, local_path: str, relpath: str) -> None:
         dest = self._path(relpath)

@@ -336,7 +336,7 @@ class SSHBackend:
                 raise FileNotFoundError(relpath) from err
             if attrs.type != self._asyncssh.FILEXFER_TYPE_REGULAR:
                 raise FileNotFoundError(relpath)
-            return _file_stat(relpath, attrs)
+            return FileStat(relpath, attrs.size)
 
         return self._run(info(), "read")
 
@@ -367,7 +367,7 @@ class SSHBackend:
                     if entry.attrs.type == ssh.FILEXFER_TYPE_DIRECTORY:
                         stack.append(rel)
                     elif entry.attrs.type == ssh.FILEXFER_TYPE_REGULAR:
-                        found.append(_file_stat(rel, entry.attrs))
+                        found.append(FileStat(rel, entry.attrs.size))
             return found
 
         yield from self._run(listing(), "list")
@@ -438,10 +438,6 @@ class SSHBackend:
         if self._thread is not None:
             self._thread.join(timeout=10)
         loop.close()
-
-
-def _file_stat(relpath: str, attrs: Any) -> FileStat:
-    return FileStat(relpath, attrs.size, isexec=bool((attrs.permissions or 0) & 0o111))
 
 
 def _port(url: str, what: str, value: object) -> int | None:
