@@ -502,9 +502,12 @@ def download(
             except FileNotFoundError as err:
                 if err.filename == tmp:
                     raise
-                raise RemoteAccessError(
-                    source.url, f"'{relpath}' went away while it was read; run the command again"
-                ) from err
+                gone = (
+                    f"'{relpath}' has no version {version_id}"
+                    if version_id is not None
+                    else f"'{relpath}' went away while it was read; run the command again"
+                )
+                raise RemoteAccessError(source.url, gone) from err
             md5 = taken[0] or file_md5(tmp)
             cache.move_in(tmp, md5, md5=md5)
             md5s[index] = md5
