@@ -9,6 +9,7 @@ import posixpath
 
 from bale.cli.args import add_jobs
 from bale.cli.output import human_size, plural, progress_for
+from bale.errors import UsageError
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -124,7 +125,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
-    from bale.external.imports import imports, update
+    from bale.external.import_url import update_url
+    from bale.external.imports import Imported, imports, update
     from bale.external.sources import opened
     from bale.repo.clones import resolve_url
     from bale.repo.lock import repo_lock
@@ -132,9 +134,15 @@ def cmd_update(args: argparse.Namespace) -> int:
 
     with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
         done = []
-        for rel, dvcfile in imports(ws, args.targets or None):
+        found = imports(ws, args.targets or None)
+        by_url = [rel for rel, dvcfile in found if import_dep(dvcfile) is None]
+        if args.rev and by_url:
+            raise UsageError(f"--rev picks a revision of a repository; {by_url[0]} imports a URL")
+        for rel, dvcfile in found:
             dep = import_dep(dvcfile)
-            assert dep is not None
+            if dep is None:  # an import-url
+                done.append(update_url(ws, rel, dvcfile, no_download=args.no_download))
+                continue
             rev = args.rev or dep["repo"].get("rev")
             url = resolve_url(dep["repo"]["url"], ws.repo.root)
             with opened(url, rev, store=ws.store, newest=True, jobs=args.jobs,
@@ -144,8 +152,9 @@ def cmd_update(args: argparse.Namespace) -> int:
     if not args.quiet:
         for item in done:
             where = os.path.relpath(ws.repo.abs(item.out))
+            commit = f"{item.rev_lock[:8]}" if isinstance(item, Imported) else ""
             if item.changed:
-                print(f"Updated '{where}' to {item.rev_lock[:8]}")
+                print(f"Updated '{where}'" + (f" to {commit}" if commit else ""))
             else:
-                print(f"'{where}' is up to date ({item.rev_lock[:8]})")
+                print(f"'{where}' is up to date" + (f" ({commit})" if commit else ""))
     return 0

@@ -28,6 +28,7 @@ from bale.workspace.index import (
     load_dvcfile,
     metadata_problem,
     save_dvcfile,
+    url_dep,
 )
 
 
@@ -57,7 +58,7 @@ def destination(ws: Workspace, path: str, out: str | None) -> str:
     return ws.repo.rel(out)
 
 
-def _check_destination(ws: Workspace, rel: str, *, force: bool, own: str) -> list[Tracked]:
+def check_destination(ws: Workspace, rel: str, *, force: bool, own: str) -> list[Tracked]:
     """Refuse a destination an import may not write; the outputs there now.
 
     Raises:
@@ -107,11 +108,11 @@ def import_(
 
     Raises:
         PathNotFoundError: the source holds nothing at `path`.
-        TargetError, OverlappingOutputError: see `_check_destination`.
+        TargetError, OverlappingOutputError: see `check_destination`.
         SourceError: the data is in no cache and on no remote of the source.
     """
     dvcfile_rel = dest_rel + DVCFILE_SUFFIX
-    _check_destination(ws, dest_rel, force=force, own=dvcfile_rel)
+    check_destination(ws, dest_rel, force=force, own=dvcfile_rel)
     pick = view.pick(path)
     recorded, fetched = _record(ws, view, pick, posixpath.basename(dest_rel),
                                 no_download=no_download)  # fmt: skip
@@ -121,7 +122,7 @@ def import_(
     repo["rev_lock"] = commit
     deps = [{"path": path, "repo": repo}]
     dvcfile = DvcFile(outs=(recorded,), extra={"frozen": True, "deps": deps})
-    _write(ws, dvcfile_rel, dest_rel, dvcfile, download=not no_download, force=force)
+    write_import(ws, dvcfile_rel, dest_rel, dvcfile, download=not no_download, force=force)
     return Imported(dvcfile_rel, dest_rel, commit, fetched, True)
 
 
@@ -176,7 +177,7 @@ def _record(
                nfiles=len(inner)), fetched  # fmt: skip
 
 
-def _write(
+def write_import(
     ws: Workspace, dvcfile_rel: str, dest_rel: str, dvcfile: DvcFile, *, download: bool,
     force: bool,
 ) -> None:  # fmt: skip
@@ -194,7 +195,8 @@ def _write(
 
 
 def imports(ws: Workspace, targets: list[str] | None) -> list[tuple[str, DvcFile]]:
-    """The import `.dvc` files the targets name (all of them when none).
+    """The import `.dvc` files the targets name (all of them when none), of
+    other repositories (`import_dep`) and of URLs (`url_dep`).
 
     Raises:
         TargetError: a target is not an import.
@@ -207,14 +209,14 @@ def imports(ws: Workspace, targets: list[str] | None) -> list[tuple[str, DvcFile
             if not os.path.isfile(ws.repo.abs(rel)):
                 raise TargetNotFoundError(target, "name an import's .dvc file or output")
             dvcfile = load_dvcfile(ws.repo, rel)
-            if import_dep(dvcfile) is None:
+            if import_dep(dvcfile) is None and url_dep(dvcfile) is None:
                 raise TargetError(f"'{rel}' is not an import; bale update moves imports only")
             found[rel] = dvcfile
         return list(found.items())
     for tracked in all_tracked(ws.repo):
         if tracked.stage is None and tracked.dvcfile not in found:
             dvcfile = load_dvcfile(ws.repo, tracked.dvcfile)
-            if import_dep(dvcfile) is not None:
+            if import_dep(dvcfile) is not None or url_dep(dvcfile) is not None:
                 found[tracked.dvcfile] = dvcfile
     return sorted(found.items())
 
@@ -254,5 +256,5 @@ def update(
     extra = {k: v for k, v in dvcfile.extra.items() if k != "md5"}
     extra["deps"] = [new_dep]
     new = DvcFile(outs=(recorded,), extra=extra)
-    _write(ws, rel, dest_rel, new, download=not no_download, force=False)
+    write_import(ws, rel, dest_rel, new, download=not no_download, force=False)
     return Imported(rel, dest_rel, commit, fetched, True)

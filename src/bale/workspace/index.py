@@ -243,6 +243,7 @@ class Index(NamedTuple):
     pipelines: list[str]
     unreadable: list[str]
     imports: dict[str, dict]  # .dvc file -> its `deps` entry naming a source repository
+    url_imports: dict[str, dict]  # .dvc file -> its `deps` entry naming a URL (import-url)
 
 
 def import_dep(dvcfile: DvcFile) -> dict | None:
@@ -252,6 +253,26 @@ def import_dep(dvcfile: DvcFile) -> dict | None:
         repo = deps[0].get("repo")
         if isinstance(repo, dict) and isinstance(repo.get("url"), str):
             return deps[0]
+    return None
+
+
+# `deps` keys of dependencies that are neither a repository's nor a URL's.
+_OTHER_DEPS = frozenset({"repo", "db", "params"})
+
+
+def url_dep(dvcfile: DvcFile) -> dict | None:
+    """The `deps` entry naming a URL or path, if `dvcfile` is an import-url:
+    as dvc's `Stage.is_import`, no command, one dependency and one output;
+    and the dependency is not a repository's, a database's or a dataset's."""
+    deps = dvcfile.extra.get("deps")
+    if "cmd" in dvcfile.extra or len(dvcfile.outs) != 1:
+        return None
+    if isinstance(deps, list) and len(deps) == 1 and isinstance(deps[0], dict):
+        dep = deps[0]
+        path = dep.get("path")
+        named = isinstance(path, str) and path and not path.startswith("ds://")
+        if named and not _OTHER_DEPS & dep.keys():
+            return dep
     return None
 
 
@@ -268,6 +289,7 @@ def load_index(repo: Repo) -> Index:
     pipelines: list[str] = []
     unreadable: list[str] = []
     imports: dict[str, dict] = {}
+    url_imports: dict[str, dict] = {}
     outputs: set[str] = set()
     stack = [""]
     while stack:
@@ -300,6 +322,8 @@ def load_index(repo: Repo) -> Index:
                     dep = import_dep(dvcfile)
                     if dep is not None:
                         imports[child] = dep
+                    elif (url := url_dep(dvcfile)) is not None:
+                        url_imports[child] = url
                     found = tracked_of(child, dvcfile)
                     tracked += found
                     outputs.update(t.rel for t in found)
@@ -319,7 +343,7 @@ def load_index(repo: Repo) -> Index:
             stack.append(child)
     tracked.sort(key=lambda t: (t.dvcfile, t.stage or "", t.index))
     check_overlaps(tracked)
-    return Index(tracked, sorted(pipelines), sorted(unreadable), imports)
+    return Index(tracked, sorted(pipelines), sorted(unreadable), imports, url_imports)
 
 
 def check_overlaps(tracked: list[Tracked]) -> None:

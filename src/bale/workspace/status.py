@@ -49,13 +49,20 @@ class Change(NamedTuple):
 
 
 class ImportCheck(NamedTuple):
-    """An import whose source moved ('update available'), or could not be
-    reached ('not checked': the locked commit still decides the rest)."""
+    """An import whose source moved ('update available'; for an import-url,
+    'modified' or 'deleted' too), or could not be reached ('not checked':
+    what the `.dvc` file records still decides the rest)."""
 
     dvcfile: str
-    path: str  # in the source
+    path: str  # in the source repository; "" for an import-url
     url: str
     state: str
+
+    @property
+    def dep(self) -> str:
+        """The dependency as dvc names it in status: `path (url)` for an
+        import of a repository, the URL (or path) of an import-url."""
+        return f"{self.path} ({self.url})" if self.path else self.url
 
 
 class Status(NamedTuple):
@@ -80,9 +87,11 @@ def status(ws: Workspace, targets: list[str] | None = None) -> Status:
         if state is not None:
             changes.append(Change(tracked.dvcfile, tracked.stage, tracked.rel, state))
     files = {tracked.dvcfile for tracked, _sub in picked}
+    checks = [(rel, dep, import_check) for rel, dep in index.imports.items()]
+    checks += [(rel, dep, url_import_check) for rel, dep in index.url_imports.items()]
     imports = [
-        check for rel, dep in sorted(index.imports.items()) if rel in files
-        if (check := import_check(ws, rel, dep)) is not None
+        found for rel, dep, check in sorted(checks, key=lambda c: c[0]) if rel in files
+        if (found := check(ws, rel, dep)) is not None
     ]  # fmt: skip
     return Status(changes, imports, [] if targets else index.pipelines, index.unreadable)
 
@@ -102,3 +111,17 @@ def import_check(ws: Workspace, rel: str, dep: dict) -> ImportCheck | None:
     if source.commit == repo.get("rev_lock"):
         return None
     return ImportCheck(rel, dep.get("path", ""), repo["url"], "update available")
+
+
+def url_import_check(ws: Workspace, rel: str, dep: dict) -> ImportCheck | None:
+    """Whether an import-url's source changed since its `.dvc` file recorded
+    it (`external.import_url.check_url`); 'not checked' when the source
+    cannot be reached or read, never an error."""
+    from bale.errors import BaleError
+    from bale.external.import_url import check_url
+
+    try:
+        state = check_url(ws, rel, dep)
+    except BaleError:  # unreachable, refused, unreadable: told, not raised
+        state = "not checked"
+    return None if state is None else ImportCheck(rel, "", dep["path"], state)

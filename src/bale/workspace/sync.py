@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from bale.errors import BaleError, ObjectMissingError
 from bale.repo.remote_config import remote_spec
 from bale.workspace.context import Presence, Workspace
 from bale.workspace.used import Unreadable, UsedOut, objects_of, used_outs
+
+if TYPE_CHECKING:
+    from bale.workspace.index import Index
 
 Obj = tuple[str, bool]  # (oid, legacy)
 
@@ -224,23 +227,31 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
     """Download into the cache what the chosen revisions use and the cache
     lacks, each output from its remote. An import whose data this
     repository's remote lacks (or that has no remote) is fetched from its
-    source, at the commit it is locked to."""
+    source: a repository at the commit it is locked to, a URL as its `.dvc`
+    file records it (`_fetch_url_imports`)."""
     from bale.errors import ConfigError
     from bale.workspace.index import load_index
 
-    imports = load_index(ws.repo).imports
+    index = load_index(ws.repo)
+    imports = index.imports
+    sourced = imports.keys() | index.url_imports.keys()
     chosen = chosen_outs(ws, scope)
+    partial = _partial_url_imports(ws, scope, index)
     result = SyncResult()
     result.unreadable = chosen.unreadable
     for name, group in by_remote(chosen.outs, remote).items():
         try:
             _fetch_from(ws, group, chosen.picked, name, result)
         except ConfigError:
-            if not group or any(u.dvcfile not in imports for u in group):
+            if (not group and not partial) or any(u.dvcfile not in sourced for u in group):
                 raise
     imported = [u for u in chosen.outs if u.dvcfile in imports and not ws.in_cache(u.out)]
     if imported:
         _fetch_imports(ws, imported, imports, result)
+    lacking = {u.dvcfile for u in chosen.outs
+               if u.dvcfile in index.url_imports and not ws.in_cache(u.out)}  # fmt: skip
+    if lacking or partial:
+        _fetch_url_imports(ws, sorted(lacking | set(partial)), index, result)
     return result
 
 
@@ -260,6 +271,36 @@ def _fetch_imports(
                     progress=ws.progress) as (_source, view):  # fmt: skip
             record_from(ws, view, dep["path"], u.out.path)
             result.transferred += view.fetched
+    _drop_recovered(ws, result)
+
+
+def _partial_url_imports(ws: Workspace, scope: Scope, index: Index) -> list[str]:
+    """The `--no-download` import-urls of the workspace the targets pick."""
+    from bale.workspace.index import collect
+
+    picked = collect(ws.repo, scope.targets, index=index)
+    return sorted({t.dvcfile for t, _sub in picked
+                   if t.dvcfile in index.url_imports and t.out.oid is None})  # fmt: skip
+
+
+def _fetch_url_imports(ws: Workspace, rels: list[str], index: Index, result: SyncResult) -> None:
+    """Fetch import-urls from their sources (`fetch_url`): those whose data
+    no remote had (version-aware ones are never pushed), and `--no-download`
+    ones, whose output is then recorded. A source that fails is one
+    failure; the other imports go on."""
+    from bale.external.import_url import fetch_url
+    from bale.workspace.index import load_dvcfile
+
+    for rel in rels:
+        try:
+            result.transferred += fetch_url(ws, rel, load_dvcfile(ws.repo, rel))
+        except BaleError as err:
+            result.failed.append((index.url_imports[rel]["path"], err))
+    _drop_recovered(ws, result)
+
+
+def _drop_recovered(ws: Workspace, result: SyncResult) -> None:
+    """Forget the failures and missing objects that came from a source after all."""
     have = {oid for oid, _ in result.failed if ws.store.exists(oid)}
     result.failed = [(oid, why) for oid, why in result.failed if oid not in have]
     result.missing = [m for m in result.missing if not ws.store.exists(m.oid)]
