@@ -25,6 +25,8 @@ LABELS = {
     "list-R": "`list -R` local registry",
     "import": "`import` folder",
     "update": "`update`, nothing to do",
+    "import-url": "`import-url` local folder",
+    "update-url": "`update` import-url, nothing to do",
     "push-s3": "`push` S3",
     "pull-s3": "`pull` S3",
 }

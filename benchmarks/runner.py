@@ -501,6 +501,21 @@ STEPS: tuple[Step, ...] = (
         commands=("update",),
         in_consumer=True,
     ),
+    # The registry's data folder as a plain local folder, and an update with nothing to do.
+    Step(
+        "import-url",
+        ("import-url", "{registry}/data", "ext"),
+        needs=("list-R",),
+        commands=("import-url",),
+        in_consumer=True,
+    ),
+    Step(
+        "update-url",
+        ("update", "ext.dvc"),
+        needs=("import-url",),
+        commands=("update",),
+        in_consumer=True,
+    ),
     Step(
         "push-s3",
         ("push", "-r", "s3"),
@@ -619,7 +634,7 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
         return None, {}
     offered = {}
     for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
-                "list", "import", "update"):  # fmt: skip
+                "list", "import", "import-url", "update"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
