@@ -253,11 +253,6 @@ def test_bad_input_is_one_line_and_writes_nothing(
     guard.check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/data_cmds.py names a changed dependency f'{path} ({url})'; it should print "
-    "ImportCheck.dep, which is the URL alone for an import-url",
-)
 def test_status_names_a_url_dependency_as_dvc_does(
     twins: tuple[Path, Path], bale, dvc, s3_server: S3Server
 ):

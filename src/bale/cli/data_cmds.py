@@ -106,7 +106,7 @@ def _status_dict(ws, result) -> dict[str, list[dict]]:
     for check in result.imports:
         key = os.path.relpath(ws.repo.abs(check.dvcfile))
         deps = _group(shown.setdefault(key, []), "changed deps")
-        deps[f"{check.path} ({check.url})"] = check.state
+        deps[check.dep] = check.state
     return shown
 
 

@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "get": ("bale.cli.external_cmds", "Download a file or folder of a repository, untracked."),
     "import": ("bale.cli.external_cmds", "Download and track data of another repository."),
     "import-url": ("bale.cli.import_url_cmds", "Download and track a file or folder of a URL."),
-    "update": ("bale.cli.external_cmds", "Move imports to their source's newest commit."),
+    "update": ("bale.cli.external_cmds", "Move imports to their source's newest version."),
 }
 
 
