@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from bale.errors import PathNotFoundError, SourceError, TransferError, UsageError
+from bale.errors import PathNotFoundError, SourceError, UsageError
 from bale.external.imports import check_destination, write_import
 from bale.formats.dvcfile import DvcFile, Out
 from bale.formats.manifest import check_relpath, dump_manifest, manifest_oid
@@ -519,19 +519,12 @@ def _send(
                 sources = _store_sources(scratch, measured.out)
             out = measured.out
             assert out is not None and out.oid is not None
-            results = [transfer.upload(target, sources, jobs=ws.jobs, progress=ws.progress)]
-            if out.is_dir and not results[0].failed:
-                results.append(transfer.push(scratch, target, [(out.oid, False)], jobs=ws.jobs))
+            manifest = (out.oid, scratch.read_bytes(out.oid)) if out.is_dir else None
+            sent = transfer.upload_output(target, sources, manifest, what=source.path,
+                                          jobs=ws.jobs, progress=ws.progress)  # fmt: skip
     finally:
         target.close()
-    failed = [f for r in results for f in r.failed]
-    if failed:
-        bad, why = failed[0]
-        raise TransferError(
-            f"{len(failed)} object(s) of '{source.path}' failed to upload, e.g. {bad}: {why}; "
-            "nothing was recorded; run the same command again"
-        )
-    return measured, sum(len(r.transferred) for r in results)
+    return measured, sent
 
 
 def _local_sources(

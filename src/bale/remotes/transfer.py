@@ -40,6 +40,7 @@ from bale.errors import (
     RemoteAccessError,
     RemoteObjectCorruptError,
     RemoteObjectMissingError,
+    TransferError,
 )
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid
 from bale.fsutil import remove_file, sync_filesystem, tmp_name
@@ -152,6 +153,41 @@ def upload(
             # Durable before the caller uploads the manifests or writes the
             # files that name these objects (README, "Durability").
             sync_filesystem(root)
+
+
+def upload_output(
+    backend: Backend,
+    sources: list[tuple[str, str, bool]],
+    manifest: tuple[str, bytes] | None,
+    *,
+    what: str,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Upload an output's files (`(local_path, oid, legacy)`) and then, once
+    they all went up, its folder's manifest `(oid, bytes)`: a remote never
+    names a folder it cannot serve. Returns how many objects were sent.
+
+    Raises:
+        TransferError: an upload failed (`what` names the output); the caller
+            records nothing.
+    """
+    results = [upload(backend, sources, jobs=jobs, progress=progress)]
+    if manifest is not None and not results[0].failed:
+        oid, data = manifest
+        with tempfile.TemporaryDirectory(prefix="bale-manifest-") as tmp:
+            path = os.path.join(tmp, "manifest")
+            with open(path, "wb") as fobj:
+                fobj.write(data)
+            results.append(upload(backend, [(path, oid, False)], jobs=jobs))
+    failed = [f for r in results for f in r.failed]
+    if failed:
+        bad, why = failed[0]
+        raise TransferError(
+            f"{len(failed)} object(s) of '{what}' failed to upload, e.g. {bad}: {why}; "
+            "nothing was recorded; run the same command again"
+        )
+    return sum(len(r.transferred) for r in results)
 
 
 def push(

@@ -13,7 +13,6 @@ from bale.errors import (
     OverlappingOutputError,
     TargetError,
     TargetNotFoundError,
-    TransferError,
     UnsafePathError,
     UsageError,
 )
@@ -272,8 +271,6 @@ def _upload(
     Raises:
         TransferError: an upload failed; the `.dvc` file is not written.
     """
-    import tempfile
-
     from bale.formats.manifest import dump_manifest
     from bale.hashing.tree import hash_tree
     from bale.remotes import transfer
@@ -291,25 +288,14 @@ def _upload(
         oid = ws.file_md5(rel, entry, legacy=False)
         sources = [(path, oid, False)]
         size, nfiles, isexec = entry.size, None, entry.isexec
-    results = [transfer.upload(backend, sources, jobs=ws.jobs, progress=ws.progress)]
+    manifest = None
     if nfiles is not None:
         assert tree.entries is not None
-        with tempfile.TemporaryDirectory(dir=ws.repo.tmp_dir) as tmp:
-            manifest = os.path.join(tmp, "manifest")
-            with open(manifest, "wb") as fobj:
-                fobj.write(dump_manifest(tree.entries))
-            if not results[0].failed:
-                results.append(transfer.upload(backend, [(manifest, oid, False)], jobs=ws.jobs))
-    failed = [f for r in results for f in r.failed]
-    if failed:
-        bad, why = failed[0]
-        raise TransferError(
-            f"{len(failed)} object(s) of '{rel}' failed to upload, e.g. {bad}: {why}; "
-            "nothing was recorded; run the same command again"
-        )
+        manifest = (oid, dump_manifest(tree.entries))
+    sent = transfer.upload_output(backend, sources, manifest, what=rel, jobs=ws.jobs,
+                                  progress=ws.progress)  # fmt: skip
     start = owner.out if owner is not None else Out(path=posixpath.basename(rel))
-    recorded = start.with_hash(oid, size=size, nfiles=nfiles, isexec=isexec)
-    return recorded, sum(len(r.transferred) for r in results)
+    return start.with_hash(oid, size=size, nfiles=nfiles, isexec=isexec), sent
 
 
 def _check_granular(rel: str, owner_rel: str, owner: Out) -> None:
