@@ -302,3 +302,38 @@ def test_a_registry_on_the_s3_server(tmp_path: Path, consumer: Path, bale, git, 
         assert (tmp_path / "a.txt").read_text() == "a\n"
         proc = bale("get", url, "data", "-o", tmp_path / "d", cwd=tmp_path, ok=False)
         assert_error(proc, "s3")  # no keys: one line naming the remote
+
+
+def test_pull_of_one_file_inside_an_imported_folder_fetches_that_file_only(
+    served: Registry, consumer: Path, tmp_path: Path, bale, git
+):
+    """DVC issue 6124: pulling one file of an imported folder fetches that
+    file and the folder's manifest, not the folder."""
+    bale("import", served.url, "data", cwd=consumer)
+    git("add", "-A", cwd=consumer)
+    git("commit", "-qm", "import", cwd=consumer)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(consumer), str(clone), cwd=tmp_path)
+    bale("pull", "data/sub/b.txt", cwd=clone)
+    assert (clone / "data" / "sub" / "b.txt").read_text() == "b\n"
+    assert not (clone / "data" / "a.txt").exists()
+    objects = clone / ".dvc" / "cache" / "files" / "md5"
+    names = sorted(p.parent.name + p.name for p in objects.glob("??/*"))
+    assert len(names) == 2 and sum(n.endswith(".dir") for n in names) == 1, names
+
+
+def test_dvc_pulls_bales_imports_and_bale_pulls_dvcs(
+    served: Registry, consumer: Path, tmp_path: Path, bale, dvc, git
+):
+    twin = tmp_path / "twin"
+    shutil.copytree(consumer, twin)
+    bale("import", served.url, "data", cwd=consumer)
+    dvc("import", "-q", served.url, "data", cwd=twin)
+    for made_by, puller in ((consumer, dvc), (twin, bale)):
+        git("add", "-A", cwd=made_by)
+        git("commit", "-qm", "import", cwd=made_by)
+        clone = tmp_path / f"clone-of-{made_by.name}"
+        git("clone", "-q", str(made_by), str(clone), cwd=tmp_path)
+        puller("pull", cwd=clone)
+        assert (clone / "data" / "sub" / "b.txt").read_text() == "b\n", made_by.name
+        assert (clone / "data" / "a.txt").read_text() == "a\n"

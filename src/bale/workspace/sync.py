@@ -247,7 +247,7 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
                 raise
     imported = [u for u in chosen.outs if u.dvcfile in imports and not ws.in_cache(u.out)]
     if imported:
-        _fetch_imports(ws, imported, imports, result)
+        _fetch_imports(ws, imported, imports, chosen.picked, result)
     lacking = {u.dvcfile for u in chosen.outs
                if u.dvcfile in index.url_imports and not ws.in_cache(u.out)}  # fmt: skip
     if lacking or partial:
@@ -256,10 +256,15 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
 
 
 def _fetch_imports(
-    ws: Workspace, outs: list[UsedOut], imports: dict[str, dict], result: SyncResult
+    ws: Workspace,
+    outs: list[UsedOut],
+    imports: dict[str, dict],
+    picked: set[str] | None,
+    result: SyncResult,
 ) -> None:
     """Fetch imports from their sources, at the commits they are locked to;
-    what comes this way is no longer a failure."""
+    what comes this way is no longer a failure. A target inside an imported
+    folder fetches the folder's manifest and the files it names only."""
     from bale.external.imports import record_from
     from bale.external.sources import opened
     from bale.repo.clones import resolve_url
@@ -267,9 +272,21 @@ def _fetch_imports(
     for u in outs:
         dep = imports[u.dvcfile]
         url = resolve_url(dep["repo"]["url"], ws.repo.root)
+        subs = _parts(u.rel, picked) if picked is not None else None
         with opened(url, dep["repo"].get("rev_lock"), store=ws.store, jobs=ws.jobs,
                     progress=ws.progress) as (_source, view):  # fmt: skip
-            record_from(ws, view, dep["path"], u.out.path)
+            whole = view.pick(dep["path"])
+            vo = whole.out
+            if (
+                isinstance(subs, list) and vo is not None and whole.sub is None
+                and vo.out.oid == u.out.oid
+            ):  # fmt: skip
+                legacy = vo.out.legacy
+                entries = [(p, m) for p, m in view.manifest(vo)
+                           if any(p == s or p.startswith(s + "/") for s in subs)]  # fmt: skip
+                view.fetch(vo, [(u.out.oid, legacy)] + [(m, legacy) for _, m in entries])
+            else:
+                record_from(ws, view, dep["path"], u.out.path)
             result.transferred += view.fetched
     _drop_recovered(ws, result)
 
