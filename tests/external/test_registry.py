@@ -180,6 +180,38 @@ def test_bad_sources_and_destinations(served: Registry, consumer: Path, tmp_path
     guard.check()
 
 
+def test_a_source_without_a_remote_or_with_an_unreachable_one(
+    tmp_path: Path, consumer: Path, bale, git, monkeypatch
+):
+    """Its data is in no cache the consumer can read: one line that names the
+    source and its remote, and nothing written."""
+    root = make_registry(tmp_path / "reg", bale, git)  # never pushed, no remote
+    bare = tmp_path / "reg.git"  # a clone: the registry's own cache is not beside it
+    git("clone", "-q", "--bare", str(root), str(bare), cwd=tmp_path)
+    guard = Unchanged(consumer)
+    for verb in ("import", "get"):
+        assert_error(bale(verb, str(bare), "data", cwd=consumer, ok=False),
+                     f"{bare} has no default remote", "bale remote add -d")  # fmt: skip
+
+    def point_remote_at(url: str, *options: str) -> None:
+        bale("remote", "add", "-f", "-d", "storage", url, cwd=root)
+        for option in options:
+            bale("remote", "modify", "storage", *option.split("=", 1), cwd=root)
+        git("commit", "-qam", f"remote {url}", cwd=root)
+        git("fetch", "-q", str(root), "main:main", cwd=bare)
+
+    point_remote_at(str(tmp_path / "gone"))
+    for verb in ("import", "get"):
+        assert_error(bale(verb, str(bare), "data", cwd=consumer, ok=False),
+                     f"{bare}: 'data' cannot be fetched", "the folder does not exist")  # fmt: skip
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    point_remote_at("s3://bucket/store", "endpointurl=http://127.0.0.1:1")
+    assert_error(bale("import", str(bare), "data", cwd=consumer, ok=False),
+                 f"{bare}: 'data' cannot be fetched", "cannot reach the S3 endpoint")  # fmt: skip
+    guard.check()
+
+
 def test_an_import_into_a_tracked_path_is_refused(served: Registry, consumer: Path, bale, git):
     write_tree(consumer, {"data/x.txt": "x\n"})
     bale("add", "data", cwd=consumer)

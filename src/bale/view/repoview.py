@@ -17,7 +17,13 @@ import posixpath
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from bale.errors import ManifestError, ObjectCorruptError, PathNotFoundError, SourceError
+from bale.errors import (
+    ManifestError,
+    ObjectCorruptError,
+    PathNotFoundError,
+    RemoteAccessError,
+    SourceError,
+)
 from bale.formats.dvcfile import Out
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid, parse_manifest
@@ -368,11 +374,16 @@ class RepoView:
         try:
             done = transfer.fetch(target, backend, wanted, jobs=self.jobs,
                                   progress=self.progress)  # fmt: skip
+        except RemoteAccessError as exc:
+            raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {exc}") from exc
         finally:
             backend.close()
         self.fetched += len(done.transferred)
         if done.failed:
             _oid, why = done.failed[0]
+            base = backend.local_path("")
+            if base is not None and not os.path.isdir(base):
+                why = f"remote {spec.url}: the folder does not exist; check the source's remote url"
             raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {why}")
         return len(done.transferred)
 
