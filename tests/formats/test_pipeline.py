@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -612,3 +616,291 @@ def test_param_value_and_flat_values() -> None:
         "train": data["train"],
     }
     assert flat_values(data, None) == data
+
+
+# -- side by side with dvc ---------------------------------------------------------------
+
+# Prints, per case folder, the stages dvc 3 resolves (every dvc.yaml of its index).
+_DVC_ORACLE = """
+import json, os, sys
+from dvc.repo import Repo
+from dvc.dependency import ParamsDependency
+
+def load(path):
+    try:
+        stages = Repo(path).index.stages
+    except Exception as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+    out = []
+    for s in stages:
+        params = [d for d in s.deps if isinstance(d, ParamsDependency)]
+        out.append({
+            "name": s.name,
+            "cmd": s.cmd,
+            "wdir": os.path.relpath(s.wdir, os.path.dirname(s.path)).replace(os.sep, "/"),
+            "deps": [d.def_path for d in s.deps if d not in params],
+            "params": {d.def_path: list(dict.fromkeys(d.params)) or None for d in params},
+            "outs": [
+                [o.def_path, "plots" if o.plot else "metrics" if o.metric else "outs",
+                 o.use_cache, o.persist, o.can_push, o.remote]
+                for o in s.outs
+            ],
+            "frozen": s.frozen,
+            "always_changed": s.always_changed,
+            "desc": s.desc,
+            "meta": s.meta,
+        })
+    return {"stages": out}
+
+print(json.dumps({p: load(p) for p in sys.argv[1:]}))
+"""
+
+_NESTED = "stages:\n  s:\n    wdir: w\n    vars: [local.yaml]\n    cmd: echo ${v} ${p} ${l}\n"
+DVC_CASES: dict[str, dict[str, str]] = {
+    "fields": {
+        "dvc.yaml": """\
+stages:
+  train:
+    desc: trains
+    cmd: [python train.py, echo done]
+    wdir: sub
+    deps: [data, train.py]
+    params: [lr, {other.json: [a.b, c]}, {whole.toml: null}, {z.yaml: []}, {p.py: [X]}]
+    outs:
+      - model.pkl
+      - nocache: {cache: false, persist: true, push: false, remote: r1, desc: d}
+      - model.pkl: {persist: true}
+    metrics: [{m.json: {cache: false}}]
+    plots: [{p.csv: {x: step, y: loss, cache: false}}, q.csv]
+    frozen: true
+    always_changed: true
+    meta: {owner: me, tags: [a]}
+  other:
+    cmd: echo
+""",
+    },
+    "interpolation": {
+        "params.yaml": "lr: 0.1\nmodel: {layers: [8, 16], name: m}\nflag: true\nn: null\n",
+        "v.yaml": "size: 3\nmodel: {depth: 2}\n",
+        "keys.yaml": "a: 1\nb: {k: 2}\nc: 3\n",
+        "dvc.yaml": """\
+vars:
+  - v.yaml
+  - keys.yaml:a,b
+  - params.yaml
+  - inline: x y
+    d: {a: 1, b: true, c: false, e: [1, "x y", true], f: {g: 2, h: {}}, s: "a'b", z: []}
+stages:
+  s:
+    cmd: >-
+      echo ${lr} ${model.layers[1]} ${model.layers.0} ${ model.name } ${size} ${model.depth}
+      ${a} ${b.k} ${inline} ${flag} ${n} ${model.layers[-1]} \\${lr} $${lr} run ${d}
+    deps: ["${model.name}.csv"]
+    params: ["${model.name}", {"${model.name}.yaml": ["k${size}"]}]
+    outs: [{"${model.name}.pkl": {cache: false}}]
+    desc: ${model.name}
+    meta: {n: "${size}", s: "n=${size}", f: "${flag}"}
+  t:
+    cmd: ["run ${d}", "${lr}"]
+""",
+    },
+    "stage_vars_and_wdir": {
+        "params.yaml": "sub: s\nx: 1\n",
+        "s/local.yaml": "y: 2\n",
+        "s/params.yaml": "z: 3\n",
+        "dvc.yaml": """\
+stages:
+  a:
+    wdir: ${sub}
+    vars: [local.yaml, params.yaml, {w: 4}]
+    cmd: echo ${x} ${y} ${z} ${w}
+    params: [x]
+  b:
+    vars: [{w: 5}]
+    cmd: echo ${w}
+""",
+    },
+    "foreach": {
+        "params.yaml": "models: {a: {lr: 1}, b: {lr: 2}}\nnames: [p, q]\nitem: top\n",
+        "dvc.yaml": """\
+stages:
+  scalars:
+    foreach: [x, 1, true, null, 2.5]
+    do:
+      cmd: echo ${item}
+      outs: ["o_${item}"]
+  dicts:
+    foreach:
+      - {n: x, v: 1}
+      - {n: y, v: 2}
+    do:
+      cmd: echo ${item.n} ${item.v}
+  mapping:
+    foreach: {p: [1], q: [2, 3]}
+    do:
+      cmd: echo ${key} ${item[0]}
+  ref:
+    foreach: ${models}
+    do:
+      cmd: train ${key} --lr ${item.lr}
+      params: ["models.${key}.lr"]
+  names:
+    foreach: ${names}
+    do:
+      vars: [{extra: e}]
+      wdir: ${item}
+      cmd: echo ${item} ${extra}
+  top:
+    cmd: echo ${item}
+  grp@x:
+    foreach: [a]
+    do:
+      cmd: echo ${item}
+""",
+    },
+    "matrix": {
+        "params.yaml": "models: [m1, m2]\n",
+        "dvc.yaml": """\
+stages:
+  train:
+    matrix:
+      model: ${models}
+      cfg: [{lr: 1}, {lr: 2}]
+      n: [1, true, [x]]
+    cmd: echo ${item.model} ${item.cfg.lr} ${key}
+    outs:
+      - ${item.model}.pkl:
+          cache: false
+""",
+    },
+    "names": {
+        "dvc.yaml": """\
+stages:
+  a/b: {cmd: echo}
+  a b: {cmd: echo}
+  a:b: {cmd: echo}
+  a.b: {cmd: echo}
+  "1": {cmd: echo}
+  ä: {cmd: echo}
+""",
+    },
+    "nested": {
+        "sub/dvc.yaml": "vars: [v.yaml]\n" + _NESTED + "    params: [p]\n",
+        "sub/v.yaml": "v: 1\n",
+        "sub/params.yaml": "p: 2\n",
+        "sub/w/local.yaml": "l: 3\n",
+        "params.yaml": "p: root\n",
+    },
+    "empty": {"dvc.yaml": ""},
+    "no_stages": {"dvc.yaml": "vars: [{a: 1}]\nparams: [x.yaml]\n"},
+    "python_params_vars": {
+        "p.py": "A = 1\nclass T:\n    b = 2\n    def __init__(self):\n        self.c = 3\n",
+        "t.toml": "x = 'y'\n",
+        "j.json": '{"k": [1, 2]}',
+        "dvc.yaml": "vars: [p.py, t.toml, j.json]\n"
+        "stages:\n  s:\n    cmd: ${A}${T.b}${T.c}${x}${k[1]}\n",
+    },
+}
+
+DVC_ERRORS: dict[str, dict[str, str]] = {
+    "malformed": {"dvc.yaml": "stages:\n  a: [\n"},
+    "duplicate_key": {"dvc.yaml": "stages:\n  a:\n    cmd: x\n    cmd: y\n"},
+    "not_mapping": {"dvc.yaml": "stages:\n  s: echo\n"},
+    "no_cmd": {"dvc.yaml": "stages:\n  s:\n    deps: [a]\n"},
+    "unknown_key": {"dvc.yaml": "stages:\n  s:\n    cmd: x\n    dep: [a]\n"},
+    "null_deps": {"dvc.yaml": "stages:\n  s:\n    cmd: x\n    deps:\n"},
+    "undefined": {"dvc.yaml": "stages:\n  s:\n    cmd: echo ${nope.x}\n"},
+    "list_in_cmd": {"dvc.yaml": "vars: [{l: [1]}]\nstages:\n  s:\n    cmd: echo ${l}\n"},
+    "missing_vars_file": {"dvc.yaml": "vars: [nofile.yaml]\nstages:\n  s:\n    cmd: x\n"},
+    "missing_vars_key": {"p.yaml": "a: 1\n", "dvc.yaml": "vars: [p.yaml:a, p.yaml:b]\n"},
+    "collision": {"params.yaml": "a: 1\n", "dvc.yaml": "vars: [{a: 2}]\nstages: {}\n"},
+    "partial_after_whole": {"params.yaml": "a: 1\n", "dvc.yaml": "vars: [params.yaml:a]\n"},
+    "malformed_params": {"params.yaml": "a: [\n", "dvc.yaml": "stages:\n  s:\n    cmd: x\n"},
+    "reserved_item": {
+        "dvc.yaml": "stages:\n  s:\n    foreach: [a]\n    do:\n      vars: [{item: 1}]\n"
+        "      cmd: x\n"
+    },
+    "key_in_list_foreach": {"dvc.yaml": "stages:\n  s:\n    foreach: [a]\n    do: {cmd: ${key}}\n"},
+    "do_alone": {"dvc.yaml": "stages:\n  s:\n    do: {cmd: x}\n"},
+    "beside_foreach": {
+        "dvc.yaml": "stages:\n  s:\n    foreach: [a]\n    wdir: x\n    do: {cmd: x}\n"
+    },
+    "empty_matrix": {"dvc.yaml": "stages:\n  s:\n    matrix: {}\n    cmd: x\n"},
+    "at_in_name": {"dvc.yaml": "stages:\n  a@b:\n    cmd: x\n"},
+    "int_name": {"dvc.yaml": "stages:\n  1:\n    cmd: x\n"},
+    "empty_name": {"dvc.yaml": "stages:\n  '':\n    cmd: x\n"},
+    "interpolated_vars": {"dvc.yaml": "vars: [{a: 1}, {b: '${a}'}]\n"},
+}
+
+
+@pytest.fixture(scope="module")
+def dvc_resolved(dvc_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Every case written to its own folder, and what one run of dvc makes of them."""
+    root = tmp_path_factory.mktemp("dvc-cases")
+    for case, files in {**DVC_CASES, **DVC_ERRORS}.items():
+        for rel, text in {**files, ".dvc/config": "[core]\n    no_scm = True\n"}.items():
+            (root / case / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / case / rel).write_text(text)
+    home = root / "home"
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_GLOBAL_CONFIG_DIR": str(home / "dvc"),
+        "DVC_SYSTEM_CONFIG_DIR": str(home / "system-dvc"),
+    }
+    proc = subprocess.run(
+        [str(Path(dvc_exe).with_name("python")), "-c", _DVC_ORACLE, *DVC_CASES, *DVC_ERRORS],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return root, json.loads(proc.stdout)
+
+
+def bale_resolved(folder: Path) -> list[dict]:
+    """bale's stages of every dvc.yaml under a folder, in the oracle's shape."""
+    stages = []
+    for path in sorted(folder.rglob("dvc.yaml")):
+        base = path.parent
+
+        def read(rel: str, base: Path = base) -> str | None:
+            return (base / rel).read_text() if (base / rel).is_file() else None
+
+        origin = path.relative_to(folder).as_posix()
+        for s in parse_pipeline(path.read_text(), origin=origin, read=read).stages:
+            stages.append(
+                {
+                    "name": s.name,
+                    "cmd": s.cmd,
+                    "wdir": s.wdir,
+                    "deps": list(s.deps),
+                    "params": {f: None if k is None else list(k) for f, k in s.params},
+                    "outs": [list(o) for o in s.outs],
+                    "frozen": s.frozen,
+                    "always_changed": s.always_changed,
+                    "desc": s.desc,
+                    "meta": s.meta,
+                }
+            )
+    return json.loads(json.dumps(stages))
+
+
+@pytest.mark.parametrize("case", sorted(DVC_CASES))
+def test_resolves_as_dvc(case: str, dvc_resolved: tuple[Path, dict]) -> None:
+    root, resolved = dvc_resolved
+    want = resolved[case]
+    assert "error" not in want, want
+    by_name = sorted(want["stages"], key=lambda s: s["name"])
+    assert by_name or case in ("empty", "no_stages")
+    assert sorted(bale_resolved(root / case), key=lambda s: s["name"]) == by_name
+
+
+@pytest.mark.parametrize("case", sorted(DVC_ERRORS))
+def test_refuses_what_dvc_refuses(case: str, dvc_resolved: tuple[Path, dict]) -> None:
+    root, resolved = dvc_resolved
+    assert "error" in resolved[case], resolved[case]
+    with pytest.raises(DvcFileError):
+        bale_resolved(root / case)

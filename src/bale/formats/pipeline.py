@@ -116,15 +116,15 @@ def parse_pipeline(text: str, *, origin: str, read: Callable[[str], str | None])
 
     files = _Files(origin, read)
     context = _Context({}, {}, frozenset())
-    if read(DEFAULT_PARAMS) is not None:
-        context.load(DEFAULT_PARAMS, ".", files, source=DEFAULT_PARAMS)
+    context.load(DEFAULT_PARAMS, ".", files, source=DEFAULT_PARAMS, optional=True)
     vars_node = top.get("vars", (None, None))[1]
     _load_vars(context, data.get("vars", []), ".", files, vars_node, stage=None)
 
     stages_node = top.get("stages", (None, None))[1]
+    stage_nodes = _entries(stages_node)
     stages: dict[str, StageDef] = {}
     for name, definition in data.get("stages", {}).items():
-        key_node, value_node = _entries(stages_node).get(str(name), (None, None))
+        key_node, value_node = stage_nodes.get(str(name), (None, None))
         at = _Where(origin, key_node, _entries(value_node))
         for stage in _expand(name, definition, context, files, at, value_node):
             if stage.name in stages:
@@ -293,13 +293,19 @@ class _Files:
         self.origin = origin
         self.folder = posixpath.dirname(origin)
         self.read = read
+        self.cache: dict[str, dict[str, Any] | None] = {}
 
-    def load(self, path: str) -> dict[str, Any]:
-        text = self.read(path)
-        name = posixpath.normpath(posixpath.join(self.folder, path))
-        if text is None:
-            raise _Problem(f"vars file '{name}' does not exist; create it or fix the path")
-        return parse_params(text, name)
+    def load(self, path: str) -> dict[str, Any] | None:
+        """A file's data, None when it does not exist; each file is read once
+        (every member of a foreach loads its stage's vars files again)."""
+        if path not in self.cache:
+            text = self.read(path)
+            self.cache[path] = None if text is None else parse_params(text, self.name(path))
+        return self.cache[path]
+
+    def name(self, path: str) -> str:
+        """A path relative to the dvc.yaml's folder, named from the repository root."""
+        return posixpath.normpath(posixpath.join(self.folder, path))
 
 
 class _Context:
@@ -324,8 +330,11 @@ class _Context:
             raise _Problem(f"'{source}' defines '{min(clash)}', which foreach and matrix set")
         self.data = _merged(self.data, update, source, "")
 
-    def load(self, item: str, wdir: str, files: _Files, *, source: str) -> None:
-        """Merge a vars file entry: `path` or `path:key1,key2`, relative to `wdir`."""
+    def load(
+        self, item: str, wdir: str, files: _Files, *, source: str, optional: bool = False
+    ) -> None:
+        """Merge a vars file entry: `path` or `path:key1,key2`, relative to `wdir`;
+        an `optional` file (params.yaml) that does not exist is skipped."""
         name, _, keys_text = item.partition(":")
         path = posixpath.normpath(posixpath.join(wdir, name))
         keys = [k for k in keys_text.split(",") if k] or None
@@ -335,14 +344,22 @@ class _Context:
                 return  # the same whole file twice is allowed
             if keys is None or loaded is None or set(keys) & set(loaded):
                 raise _Problem(
-                    f"'{item}' loads what is loaded already from '{path}'; "
+                    f"'{item}' loads what is loaded already from '{files.name(path)}'; "
                     "load the whole file once, or distinct keys of it"
                 )
         data = files.load(path)
+        if data is None:
+            if optional:
+                return
+            raise _Problem(
+                f"vars file '{files.name(path)}' does not exist; create it or fix the path"
+            )
         if keys is not None:
             missing = [k for k in keys if k not in data]
             if missing:
-                raise _Problem(f"'{path}' has no key '{missing[0]}'; fix the vars entry")
+                raise _Problem(
+                    f"'{files.name(path)}' has no key '{missing[0]}'; fix the vars entry"
+                )
             data = {k: data[k] for k in keys}
         self.merge(data, source)
         self.imports = {
@@ -593,6 +610,8 @@ def _expand_foreach(
 def _expand_matrix(
     name: str, definition: dict, context: _Context, files: _Files, at: _Where
 ) -> list[StageDef]:
+    if not definition["matrix"]:
+        raise DvcFileError(at.value("matrix"), f"stage '{name}': matrix is empty; add a list")
     axes: dict[str, list] = {}
     for axis, values in definition["matrix"].items():
         try:
