@@ -489,7 +489,7 @@ def test_item_from_top_vars_is_shadowed_in_foreach() -> None:
         (
             "stages:\n  s:\n    foreach: [a]\n    do: {cmd: x, matrix: {a: [1]}}\n",
             {},
-            "foreach's 'do' cannot hold a matrix",
+            "not a matrix inside foreach's 'do'",
         ),
         (
             "stages:\n  s:\n    matrix: {a: x}\n    cmd: x\n",
@@ -607,6 +607,7 @@ def test_param_value_and_flat_values() -> None:
     assert param_value(data, "train.lr") == 0.1
     assert param_value(data, "train.layers.1.n") == 2
     assert param_value(data, "seed") == 1
+    assert param_value(data, "train.layers.-1") == {"n": 2}
     for missing in ("nope", "train.nope", "train.layers.5", "seed.x"):
         with pytest.raises(KeyError):
             param_value(data, missing)
@@ -904,3 +905,62 @@ def test_refuses_what_dvc_refuses(case: str, dvc_resolved: tuple[Path, dict]) ->
     assert "error" in resolved[case], resolved[case]
     with pytest.raises(DvcFileError):
         bale_resolved(root / case)
+
+
+PARAMS_SAMPLES = {
+    "params.yaml": "lr: 0.1\nflag: on\nn: ~\nlist: [1, 2.5e-3, 0o17, 1_000]\nnest: {a: {b: c}}\n",
+    "empty.yaml": "",
+    "p.json": '{"a": {"b": [1, 2.5, null, true]}, "s": "x"}',
+    "p.toml": "a = 1\nb = [1, 2]\n[t]\nc = 'x'\n[t.u]\nd = true\n",
+    "p.py": textwrap.dedent(
+        """\
+        import os
+        LR = 0.1
+        NAMES: list = ["a", "b"]
+        SHAPE = (1, 2)
+        SKIPPED = os.getcwd()
+        A = B = 3
+        x, y = 1, 2
+        self.top = 5
+        D = {"a": 1, **{}}
+        N: int
+        S = {1, 2}
+        NEG = -1.5
+
+        class Train:
+            epochs = 10
+            computed = len("abc")
+
+            def __init__(self):
+                self.seed = 42
+                local = 1
+
+            class Inner:
+                depth = 2
+
+        def __init__():
+            self.mod = 1
+        """
+    ),
+}
+
+
+def test_params_files_read_as_dvc_reads_them(dvc_exe: str, tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from dvc.utils.serialize import PARSERS\n"
+        "for name in sys.argv[1:]:\n"
+        "    suffix = '.' + name.rpartition('.')[2]\n"
+        "    print(repr(PARSERS[suffix](open(name).read(), name)))\n"
+    )
+    for name, text in PARAMS_SAMPLES.items():
+        (tmp_path / name).write_text(text)
+    proc = subprocess.run(
+        [str(Path(dvc_exe).with_name("python")), "-c", script, *PARAMS_SAMPLES],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    ours = [repr(parse_params(text, name)) for name, text in PARAMS_SAMPLES.items()]
+    assert ours == proc.stdout.splitlines()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import posixpath
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -134,7 +135,8 @@ def _python_assign(stmt: ast.Assign | ast.AnnAssign, self_only: bool) -> dict[st
 
 
 def param_value(data: Mapping[str, Any], key: str) -> Any:
-    """The value at a dotted key (`train.lr`, `layers.0` for a list item), as dpath finds it.
+    """The value at a dotted key (`train.lr`, `layers.0` for a list item), as
+    DVC's dpath lookup finds it (globs aside).
 
     Raises:
         KeyError: the key is not in the data.
@@ -143,8 +145,11 @@ def param_value(data: Mapping[str, Any], key: str) -> Any:
     for part in key.split("."):
         if isinstance(value, Mapping) and part in value:
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+        elif isinstance(value, list) and re.fullmatch(r"-?[0-9]+", part):
+            try:
+                value = value[int(part)]  # dpath takes -1 from the end too
+            except IndexError:
+                raise KeyError(key) from None
         else:
             raise KeyError(key)
     return value

@@ -30,7 +30,7 @@ JOIN = "@"
 DEFAULT_PARAMS = "params.yaml"
 _TOP_KEYS = ("stages", "vars", "params", "metrics", "plots", "artifacts", "datasets")
 _EXTRA_KEYS = ("params", "metrics", "plots", "artifacts", "datasets")
-_OUT_FLAGS: dict[str, type | tuple[type, ...]] = {
+_OUT_FLAGS: dict[str, type] = {
     "cache": bool, "persist": bool, "checkpoint": bool, "remote": str, "push": bool,
     "desc": str, "type": str, "labels": list, "meta": object,
 }  # fmt: skip
@@ -117,8 +117,7 @@ def parse_pipeline(text: str, *, origin: str, read: Callable[[str], str | None])
     files = _Files(origin, read)
     context = _Context({}, {}, frozenset())
     context.load(DEFAULT_PARAMS, ".", files, source=DEFAULT_PARAMS, optional=True)
-    vars_node = top.get("vars", (None, None))[1]
-    _load_vars(context, data.get("vars", []), ".", files, vars_node, stage=None)
+    _load_vars(context, data.get("vars", []), ".", files, _Where(origin, None, top), None)
 
     stages_node = top.get("stages", (None, None))[1]
     stage_nodes = _entries(stages_node)
@@ -126,7 +125,7 @@ def parse_pipeline(text: str, *, origin: str, read: Callable[[str], str | None])
     for name, definition in data.get("stages", {}).items():
         key_node, value_node = stage_nodes.get(str(name), (None, None))
         at = _Where(origin, key_node, _entries(value_node))
-        for stage in _expand(name, definition, context, files, at, value_node):
+        for stage in _expand(name, definition, context, files, at):
             if stage.name in stages:
                 raise DvcFileError(
                     at.stage(),
@@ -210,55 +209,45 @@ def _is_list_of(value: Any, types: type | tuple[type, ...]) -> bool:
 
 def _check_stage(definition: Any, at: _Where, name: str, *, in_do: bool = False) -> None:
     """DVC's `STAGE_DEFINITION`: known keys, `cmd` present, each value of its type."""
-    where_ = at.stage()
     if not isinstance(definition, dict):
-        raise DvcFileError(where_, f"stage '{name}' must be a mapping with a 'cmd'; fix it")
+        raise DvcFileError(at.stage(), f"stage '{name}' must be a mapping with a 'cmd'; fix it")
     for field, value in definition.items():
-        problem = _field_problem(field, value, in_do)
+        if field in ("outs", "metrics", "plots"):
+            problem = _outs_problem(field, value)
+        elif field in _FIELDS and not (in_do and field == "matrix"):
+            accepts, kind = _FIELDS[field]
+            problem = None if accepts(value) else f"'{field}' must be {kind}"
+        else:
+            raise DvcFileError(
+                at.key(field),
+                f"stage '{name}': unknown key '{field}'; use cmd, wdir, deps, params, outs, "
+                "metrics, plots, frozen, always_changed, desc, meta, vars or matrix"
+                + (" (not a matrix inside foreach's 'do')" if field == "matrix" else ""),
+            )
         if problem:
-            location = at.key(field) if problem.startswith("unknown") else at.value(field)
-            raise DvcFileError(location, f"stage '{name}': {problem}")
+            raise DvcFileError(at.value(field), f"stage '{name}': {problem}")
     if "cmd" not in definition:
-        raise DvcFileError(where_, f"stage '{name}' has no 'cmd'; add the command to run")
+        raise DvcFileError(at.stage(), f"stage '{name}' has no 'cmd'; add the command to run")
 
 
-def _field_problem(field: str, value: Any, in_do: bool) -> str | None:
-    if field == "cmd":
-        ok = isinstance(value, str | list)
-    elif field == "wdir" or field == "desc":
-        ok = isinstance(value, str)
-    elif field == "deps":
-        ok = _is_list_of(value, str)
-    elif field == "params" or field == "vars":
-        ok = _is_list_of(value, (str, dict))
-    elif field == "frozen" or field == "always_changed":
-        ok = isinstance(value, bool)
-    elif field == "meta":
-        ok = True
-    elif field == "outs" or field == "metrics" or field == "plots":
-        return _outs_problem(field, value)
-    elif field == "matrix" and not in_do:
-        ok = isinstance(value, dict) and all(isinstance(v, str | list) for v in value.values())
-    else:
-        return (
-            f"unknown key '{field}' (foreach's 'do' cannot hold a matrix)"
-            if field == "matrix"
-            else f"unknown key '{field}'; use cmd, wdir, deps, params, outs, metrics, "
-            "plots, frozen, always_changed, desc, meta, vars or matrix"
-        )
-    return None if ok else f"'{field}' must be {_FIELD_TYPES[field]}"
-
-
-_FIELD_TYPES = {
-    "cmd": "a string or a list of strings",
-    "wdir": "a string",
-    "desc": "a string",
-    "deps": "a list of paths",
-    "params": "a list of params.yaml keys or {file: [keys]} mappings",
-    "vars": "a list of file names or mappings",
-    "frozen": "true or false",
-    "always_changed": "true or false",
-    "matrix": "a mapping of names to lists or '${...}'",
+# Each stage key but outs, metrics and plots: what DVC's schema accepts, in words.
+_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "cmd": (lambda v: isinstance(v, str | list), "a string or a list of strings"),
+    "wdir": (lambda v: isinstance(v, str), "a string"),
+    "desc": (lambda v: isinstance(v, str), "a string"),
+    "deps": (lambda v: _is_list_of(v, str), "a list of paths"),
+    "params": (
+        lambda v: _is_list_of(v, (str, dict)),
+        "a list of params.yaml keys or {file: [keys]} mappings",
+    ),
+    "vars": (lambda v: _is_list_of(v, (str, dict)), "a list of file names or mappings"),
+    "frozen": (lambda v: isinstance(v, bool), "true or false"),
+    "always_changed": (lambda v: isinstance(v, bool), "true or false"),
+    "meta": (lambda v: True, "anything"),
+    "matrix": (
+        lambda v: isinstance(v, dict) and all(isinstance(x, str | list) for x in v.values()),
+        "a mapping of names to lists or '${...}'",
+    ),
 }
 
 
@@ -290,7 +279,6 @@ class _Files:
     """Reads params and vars files relative to the dvc.yaml's folder."""
 
     def __init__(self, origin: str, read: Callable[[str], str | None]) -> None:
-        self.origin = origin
         self.folder = posixpath.dirname(origin)
         self.read = read
         self.cache: dict[str, dict[str, Any] | None] = {}
@@ -384,37 +372,20 @@ def _merged(into: dict, update: Mapping, source: str, prefix: str) -> dict:
 
 
 def _load_vars(
-    context: _Context,
-    items: list,
-    wdir: str,
-    files: _Files,
-    node: yaml.Node | None,
-    *,
-    stage: str | None,
-    at: _Where | None = None,
+    context: _Context, items: list, wdir: str, files: _Files, at: _Where, stage: str | None
 ) -> None:
     """Merge `vars` entries in order; DVC does not interpolate inside them."""
     for index, item in enumerate(items):
         try:
             if _has_interpolation(item):
                 raise _Problem("'${' is not allowed in vars; write the value itself")
-            source = f"{stage}.vars[{index}]" if stage else f"vars[{index}]"
             if isinstance(item, str):
                 context.load(item, wdir, files, source=item)
             else:
-                context.merge(item, source)
+                context.merge(item, f"{stage}.vars[{index}]" if stage else f"vars[{index}]")
         except _Problem as e:
-            if at is not None:
-                location, prefix = at.value("vars", index), f"stage '{stage}': vars: "
-            else:
-                location, prefix = _item_where(files, node, index), "vars: "
-            raise DvcFileError(location, prefix + str(e)) from None
-
-
-def _item_where(files: _Files, node: yaml.Node | None, index: int) -> str:
-    if isinstance(node, yaml.SequenceNode) and index < len(node.value):
-        return where(files.origin, node.value[index].start_mark)
-    return files.origin
+            prefix = f"stage '{stage}': vars: " if stage else "vars: "
+            raise DvcFileError(at.value("vars", index), prefix + str(e)) from None
 
 
 def _has_interpolation(value: Any) -> bool:
@@ -552,12 +523,7 @@ def _flatten(mapping: dict, prefix: str) -> list[tuple[str, Any]]:
 
 
 def _expand(
-    name: Any,
-    definition: Any,
-    context: _Context,
-    files: _Files,
-    at: _Where,
-    node: yaml.Node | None,
+    name: Any, definition: Any, context: _Context, files: _Files, at: _Where
 ) -> list[StageDef]:
     """One stage, or the members of a foreach or matrix stage in DVC's order."""
     if not isinstance(name, str) or not name:
@@ -673,7 +639,7 @@ def _resolve_stage(
         )
         if definition.get("vars"):
             context = _Context(context.data, context.imports, context.reserved)
-            _load_vars(context, definition["vars"], wdir, files, None, stage=name, at=at)
+            _load_vars(context, definition["vars"], wdir, files, at, name)
         resolved: dict[str, Any] = {}
         for field, value in definition.items():
             if field != "vars":
