@@ -586,6 +586,11 @@ def test_parse_python_params_without_running_them() -> None:
     }
 
 
+def test_parse_params_aliases() -> None:
+    assert parse_params("a: &x {k: 1}\nb: *x\n", "p.yaml") == {"a": {"k": 1}, "b": {"k": 1}}
+    assert parse_params("a: &x [*x]\n", "p.yaml")["a"][0] is not None
+
+
 @pytest.mark.parametrize(
     ("text", "name"),
     [

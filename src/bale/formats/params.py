@@ -47,8 +47,12 @@ def compose_yaml(text: str, origin: str) -> yaml.Node | None:
 
 def _check_unique_keys(node: yaml.Node | None, origin: str) -> None:
     stack = [node] if node is not None else []
+    visited: set[int] = set()  # an alias shares its anchor's node, maybe recursively
     while stack:
         node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key, value in node.value:
