@@ -141,6 +141,28 @@ class OverlappingOutputError(BaleError):
     """A new output would overlap one that is already tracked."""
 
 
+class PipelineError(BaleError):
+    """The stages cannot run as written: a cycle, a missing dependency."""
+
+
+class StageFailedError(PipelineError):
+    """A stage's command failed; what earlier stages recorded is kept."""
+
+    def __init__(self, stage: str, cmd: str, code: int) -> None:
+        if code == 127:
+            how = "failed: command not found (exit status 127)"
+        elif code < 0 or code > 128:
+            how = f"was stopped by signal {-code if code < 0 else code - 128}"
+        else:
+            how = f"exited with status {code}"
+        super().__init__(
+            f"stage '{stage}': '{cmd}' {how}; its dvc.lock entry and the cache were left "
+            "as they were: fix the command or its inputs and run bale repro again"
+        )
+        self.stage = stage
+        self.code = code
+
+
 class GitTrackedError(BaleError):
     def __init__(self, path: str) -> None:
         super().__init__(

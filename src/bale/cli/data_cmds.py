@@ -92,22 +92,39 @@ def cmd_add(args: argparse.Namespace) -> int:
 UP_TO_DATE = "Data and pipelines are up to date."
 
 
-def _status_dict(ws, result) -> dict[str, list[dict]]:
-    """DVC's `status --json`: {file or stage: [{"changed outs": {out: state}}]},
-    paths relative to the current folder as DVC prints them."""
-    shown: dict[str, list[dict]] = {}
+def _status_dict(ws, result) -> dict[str, list]:
+    """DVC's `status --json`: {file or stage: [{"changed deps": {...}},
+    {"changed outs": {...}}, "changed command", "always changed"]}, paths
+    relative to the current folder as DVC prints them, in file order."""
+    by_file: list[tuple[str, str, list]] = []
+    shown: dict[str, list] = {}
     for change in result.changes:
         key = os.path.relpath(ws.repo.abs(change.dvcfile))
-        if change.stage is not None:
-            pipeline = os.path.join(os.path.dirname(key), "dvc.yaml")
-            key = change.stage if pipeline == "dvc.yaml" else f"{pipeline}:{change.stage}"
-        outs = _group(shown.setdefault(key, []), "changed outs")
+        if key not in shown:
+            by_file.append((change.dvcfile, key, shown.setdefault(key, [])))
+        outs = _group(shown[key], "changed outs")
         outs[os.path.relpath(ws.repo.abs(change.path))] = change.state
     for check in result.imports:
         key = os.path.relpath(ws.repo.abs(check.dvcfile))
-        deps = _group(shown.setdefault(key, []), "changed deps")
+        if key not in shown:
+            by_file.append((check.dvcfile, key, shown.setdefault(key, [])))
+        deps = _group(shown[key], "changed deps")
         deps[check.dep] = check.state
-    return shown
+    for stage, found in result.stages:
+        pipeline = os.path.relpath(ws.repo.abs(stage.pipeline))
+        key = stage.name if pipeline == "dvc.yaml" else f"{pipeline}:{stage.name}"
+        entry: list = []
+        if found.deps:
+            entry.append({"changed deps": found.deps})
+        if found.outs:
+            entry.append({"changed outs": found.outs})
+        if found.command:
+            entry.append("changed command")
+        if found.always:
+            entry.append("always changed")
+        by_file.append((stage.pipeline, key, entry))
+    by_file.sort(key=lambda item: item[0])  # stable: stages keep their file order
+    return {key: entry for _file, key, entry in by_file}
 
 
 def _group(groups: list[dict], name: str) -> dict:
@@ -119,12 +136,13 @@ def _group(groups: list[dict], name: str) -> dict:
     return next(g[name] for g in groups if name in g)
 
 
-def _unchecked(ws, pipelines: list[str]) -> str:
-    names = ", ".join(os.path.relpath(ws.repo.abs(p)) for p in pipelines)
-    return (
-        f"{names}: the stages' dependencies, parameters and commands were not checked "
-        "(bale does not run pipelines yet; dvc status checks them)"
-    )
+def _print_states(states: dict, indent: str) -> None:
+    for path, state in states.items():
+        if isinstance(state, dict):  # a params file: its keys
+            print(f"{indent}{path}:")
+            _print_states(state, indent + "\t")
+        else:
+            print(f"{indent}{(state + ':'):<20}{path}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -145,21 +163,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         import json
 
         print(json.dumps(shown))
-        if result.unchecked:
-            print(f"WARNING: {_unchecked(ws, result.unchecked)}", file=sys.stderr)
     elif not args.quiet:
-        for dvcfile, changes in shown.items():
-            print(f"{dvcfile}:")
+        for name, changes in shown.items():
+            print(f"{name}:")
             for change in changes:
-                for group, outs in change.items():
+                if isinstance(change, str):
+                    print(f"\t{change}")
+                    continue
+                for group, states in change.items():
                     print(f"\t{group}:")
-                    for path, state in outs.items():
-                        print(f"\t\t{(state + ':'):<20}{path}")
-        if result.unchecked:
-            print(("Data is up to date; " if not shown else "") + _unchecked(ws, result.unchecked))
-        elif not shown:
+                    _print_states(states, "\t\t")
+        if not shown:
             print(UP_TO_DATE)
-    return 1 if (args.quiet and (shown or result.unchecked)) else 0
+    return 1 if (args.quiet and shown) else 0
 
 
 def _cloud_status(args: argparse.Namespace) -> int:

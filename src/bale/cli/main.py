@@ -31,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("bale.cli.external_cmds", "Download and track data of another repository."),
     "import-url": ("bale.cli.import_url_cmds", "Download and track a file or folder of a URL."),
     "update": ("bale.cli.external_cmds", "Move imports to their source's newest version."),
+    "repro": ("bale.cli.pipeline_cmds", "Run the pipeline stages whose inputs changed."),
+    "dag": ("bale.cli.pipeline_cmds", "Show the stages and what each needs."),
+    "params": ("bale.cli.metrics_cmds", "Show changes in params: diff."),
+    "metrics": ("bale.cli.metrics_cmds", "Show metrics and their changes: show, diff."),
 }
 
 

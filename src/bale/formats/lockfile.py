@@ -161,3 +161,56 @@ def out_flags(stages: Mapping[str, Any], name: str) -> dict[str, OutFlags]:
                 remote=remote if isinstance(remote, str) else None,
             )
     return flags
+
+
+def lock_entry(out: Out) -> dict[str, Any]:
+    """A dependency or output as `dvc.lock` records it, in DVC's key order
+    (`path`, `hash`, `md5`, `size`, `nfiles`, `isexec`: not a `.dvc` file's)."""
+    entry: dict[str, Any] = {"path": out.path}
+    if not out.legacy:
+        entry["hash"] = out.hash_name
+    entry["md5"] = out.oid
+    if out.size is not None:
+        entry["size"] = out.size
+    if out.nfiles is not None:
+        entry["nfiles"] = out.nfiles
+    if out.isexec:
+        entry["isexec"] = True
+    return entry
+
+
+def lock_stage(
+    cmd: str | list[str],
+    deps: list[Out],
+    params: Mapping[str, Mapping[str, Any]],
+    outs: list[Out],
+) -> dict[str, Any]:
+    """One stage's `dvc.lock` body: `cmd`, then deps, params and outs when
+    there are any; entries sorted by path, params as given (the caller
+    orders files and keys as DVC does)."""
+    body: dict[str, Any] = {"cmd": cmd}
+    if deps:
+        body["deps"] = [lock_entry(d) for d in sorted(deps, key=lambda o: o.path)]
+    if params:
+        body["params"] = {name: dict(values) for name, values in params.items()}
+    if outs:
+        body["outs"] = [lock_entry(o) for o in sorted(outs, key=lambda o: o.path)]
+    return body
+
+
+def dump_lockfile(previous: str | None, updates: Mapping[str, Mapping[str, Any]]) -> str:
+    """The lock file text with the stages in `updates` replaced or added at
+    the end, the others kept as they were, as DVC updates it."""
+    from bale.formats.yaml import dump_yaml, load_yaml
+
+    data: dict[str, Any] = {}
+    if previous:
+        loaded = load_yaml(previous)
+        if isinstance(loaded, dict):
+            data = loaded
+    data.setdefault("schema", SCHEMA)
+    stages = data.get("stages")
+    if not isinstance(stages, dict):
+        stages = data["stages"] = {}
+    stages.update(updates)
+    return dump_yaml(data)

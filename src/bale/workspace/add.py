@@ -187,7 +187,7 @@ def _plan(ws: Workspace, targets: list[str]) -> _Plan:
         if owner is not None and owner.stage is not None:
             raise OverlappingOutputError(
                 f"'{target}' is {'' if owner.rel == rel else 'inside '}an output of stage "
-                f"{owner.origin}, which bale does not change; run the stage (dvc repro) instead"
+                f"{owner.origin}, which only a run records; run bale repro instead"
             )
         if owner is not None and owner.rel != rel:
             _check_granular(rel, owner.rel, owner.out)

@@ -21,8 +21,8 @@ def commit(ws: Workspace, targets: list[str] | None = None) -> list[str]:
         if tracked.stage is not None:
             if targets:
                 raise StageOutputError(
-                    f"'{tracked.rel}' is an output of stage {tracked.origin}; bale does not "
-                    "record pipeline runs yet: run the stage (dvc repro, or dvc commit)"
+                    f"'{tracked.rel}' is an output of stage {tracked.origin}, which only a "
+                    "run records: run bale repro"
                 )
             continue  # dvc.lock is the pipeline's to write
         by_file.setdefault(tracked.dvcfile, []).append(tracked)

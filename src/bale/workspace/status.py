@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from bale.errors import BaleError
 from bale.hashing.tree import certainly_differs
 from bale.workspace.context import Workspace
 from bale.workspace.index import Tracked, collect, load_index
+
+if TYPE_CHECKING:
+    from bale.pipeline.changes import StageChanges
+    from bale.pipeline.stages import Stage
 
 
 def output_status(ws: Workspace, tracked: Tracked) -> str | None:
@@ -66,23 +71,41 @@ class ImportCheck(NamedTuple):
 
 
 class Status(NamedTuple):
-    """What `status` found: the outputs that differ, in the order of their
-    files, imports whose source moved, and the `dvc.yaml` files whose
-    stages' dependencies, parameters and commands were not checked (bale does
-    not run pipelines yet): a status with any of those is never "up to date"."""
+    """What `status` found: the outputs of `.dvc` files that differ, in the
+    order of their files, imports whose source moved, and each pipeline
+    stage that is not up to date, in file order, with what changed."""
 
     changes: list[Change]
     imports: list[ImportCheck]
-    unchecked: list[str]
+    stages: list[tuple[Stage, StageChanges]]
     unreadable: list[str]  # folders that could not be read
 
 
 def status(ws: Workspace, targets: list[str] | None = None) -> Status:
-    """Compare the outputs the targets name (all when none) with the workspace."""
+    """Compare what the targets name (all when none) with the workspace:
+    outputs, imports, and pipeline stages (a target may name a stage)."""
+    from bale.pipeline.changes import stage_changes
+    from bale.pipeline.repro import load_dag, resolve_targets
+
     index = load_index(ws.repo)
+    dag = load_dag(ws, index)
+    addresses: list[str] = []
+    rest = []
+    for target in targets or []:
+        try:
+            addresses += resolve_targets(ws, dag, [target])
+        except BaleError:
+            rest.append(target)
     changes = []
-    picked = collect(ws.repo, targets, index=index)
+    picked = [] if targets and not rest else collect(ws.repo, rest or None, index=index)
     for tracked, _sub in picked:
+        if tracked.stage is not None:
+            if targets:
+                addresses += [
+                    s.address for s in dag.stages.values()
+                    if s.lock_path == tracked.dvcfile and s.name == tracked.stage
+                ]  # fmt: skip
+            continue  # the stage's own status tells it
         state = output_status(ws, tracked)
         if state is not None:
             changes.append(Change(tracked.dvcfile, tracked.stage, tracked.rel, state))
@@ -93,7 +116,12 @@ def status(ws: Workspace, targets: list[str] | None = None) -> Status:
         found for rel, dep, check in sorted(checks, key=lambda c: c[0]) if rel in files
         if (found := check(ws, rel, dep)) is not None
     ]  # fmt: skip
-    return Status(changes, imports, [] if targets else index.pipelines, index.unreadable)
+    wanted = set(addresses) if targets else set(dag.stages)
+    stages = [
+        (stage, found) for addr, stage in dag.stages.items() if addr in wanted
+        if (found := stage_changes(ws, stage))
+    ]  # fmt: skip
+    return Status(changes, imports, stages, index.unreadable)
 
 
 def import_check(ws: Workspace, rel: str, dep: dict) -> ImportCheck | None:

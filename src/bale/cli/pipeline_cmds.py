@@ -1,0 +1,134 @@
+"""repro, dag: pipelines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bale.cli.args import add_jobs
+from bale.cli.data_cmds import _locked, _workspace
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "repro":
+        parser.add_argument("targets", nargs="*", metavar="TARGET")
+        parser.add_argument("-f", "--force", action="store_true", help="run even if unchanged")
+        parser.add_argument(
+            "-s", "--single-item", action="store_true", help="only the targets, not what they need"
+        )
+        parser.add_argument(
+            "--downstream", action="store_true", help="the targets and what depends on them"
+        )
+        parser.add_argument(
+            "-P", "--all-pipelines", action="store_true", help="every stage of the targets' files"
+        )
+        parser.add_argument("--dry", action="store_true", help="print what would run, run nothing")
+        add_jobs(parser)
+        parser.set_defaults(func=cmd_repro)
+    elif name == "dag":
+        parser.add_argument("target", nargs="?", metavar="TARGET")
+        style = parser.add_mutually_exclusive_group()
+        style.add_argument("--dot", action="store_true", help="Graphviz dot")
+        style.add_argument("--mermaid", action="store_true", help="a Mermaid flowchart")
+        style.add_argument("--md", action="store_true", help="Mermaid inside a Markdown block")
+        parser.set_defaults(func=cmd_dag)
+
+
+def cmd_repro(args: argparse.Namespace) -> int:
+    from bale.pipeline.repro import Options, Step, repro
+    from bale.pipeline.stages import Stage
+
+    options = Options(
+        force=args.force,
+        single=args.single_item,
+        downstream=args.downstream,
+        whole_pipeline=args.all_pipelines,
+        dry=args.dry,
+    )
+
+    locks: set[str] = set()
+
+    def report(step: Step, stage: Stage | None) -> None:
+        if step.outcome in ("ran", "recorded"):
+            locks.add(stage.lock_path if stage is not None else step.address)
+        if args.quiet:
+            return
+        if stage is None:  # a .dvc file the stages read
+            where = os.path.relpath(ws.repo.abs(step.address))
+            if step.outcome == "recorded":
+                print(f"Verifying data sources in stage: '{where}'")
+            else:
+                print(f"'{where}' didn't change, skipping")
+        elif step.outcome == "unchanged":
+            print(f"Stage '{step.address}' didn't change, skipping")
+        elif step.outcome == "frozen":
+            print(f"Stage '{step.address}' is frozen, skipping")
+        else:
+            cmd = stage.definition.cmd
+            print(f"\nRunning stage '{step.address}':")
+            for line in [cmd] if isinstance(cmd, str) else cmd:
+                print(f"> {line}")
+        sys.stdout.flush()  # before the command's own output
+
+    ws = _workspace(args)
+    with ws, _locked(ws):
+        repro(ws, args.targets, options, report=report)
+    if not args.quiet:
+        if not locks:
+            print("Data and pipelines are up to date.")
+        elif not args.dry:
+            names = " ".join(sorted(os.path.relpath(ws.repo.abs(p)) for p in locks))
+            print(f"\nTo track the changes with git, run:\n\n\tgit add {names}")
+            print("Use `bale push` to send your updates to remote storage.")
+    return 0
+
+
+def cmd_dag(args: argparse.Namespace) -> int:
+    from bale.pipeline.repro import load_dag, resolve_targets
+
+    with _workspace(args) as ws:
+        dag = load_dag(ws)
+        picked = resolve_targets(ws, dag, [args.target]) if args.target else None
+    # dvc's graph: stages and `.dvc` files, an edge from what is read to its reader.
+    stages = dag.upstream(picked) if picked else list(dag.stages)
+    edges = [(need, addr) for addr in stages for need in sorted(dag.needs[addr])]
+    edges += [(dvc, addr) for addr in stages for dvc in sorted(dag.sources[addr])]
+    nodes = stages + [d for d in dag.dvcfiles if not picked or any(e[0] == d for e in edges)]
+    if args.dot:
+        lines = ["strict digraph {", *(f'"{n}";' for n in nodes)]
+        lines += [f'"{a}" -> "{b}";' for a, b in edges]
+        print("\n".join([*lines, "}\n"]))
+        return 0
+    if args.mermaid or args.md:
+        text = "\n".join(_mermaid(nodes, edges))
+        print(f"```mermaid\n{text}\n```" if args.md else text)
+        return 0
+    for node in nodes:
+        needs = sorted(a for a, b in edges if b == node)
+        print(node + (f" <- {', '.join(needs)}" if needs else ""))
+    return 0
+
+
+def _mermaid(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """dvc's flowchart: each group of connected nodes in turn, its nodes and
+    then its edges sorted by name."""
+    group = {n: {n} for n in nodes}
+    for a, b in edges:
+        if group[a] is not group[b]:
+            merged = group[a] | group[b]
+            for member in merged:
+                group[member] = merged
+    lines = ["flowchart TD"]
+    ids: dict[str, str] = {}
+    done: list[set[str]] = []
+    for node in nodes:
+        members = group[node]
+        if any(members is g for g in done):
+            continue
+        done.append(members)
+        for member in sorted(members):
+            ids[member] = f"node{len(ids) + 1}"
+            lines.append(f'\t{ids[member]}["{member}"]')
+        lines += [f"\t{ids[a]}-->{ids[b]}" for a, b in sorted(edges) if a in members]
+    return lines

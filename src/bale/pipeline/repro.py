@@ -1,0 +1,270 @@
+"""`repro`: run, in DAG order, the stages whose inputs changed since their
+last run, then record what they produced in the cache and `dvc.lock`.
+
+Each stage is decided when its turn comes, after the stages before it ran:
+a stage that rewrote its outputs with the same bytes changes nothing after it.
+A stage is recorded (cache, then `dvc.lock`, then `.gitignore`) as soon as
+its command succeeds, so a later failure keeps what earlier stages did.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from bale.errors import DvcFileError, PipelineError, StageFailedError, TargetNotFoundError
+from bale.formats.dvcfile import Out
+from bale.formats.lockfile import dump_lockfile, lock_stage
+from bale.fsutil import atomic_write
+from bale.pipeline.changes import StageChanges, hashed_dep, read_params, stage_changes
+from bale.pipeline.dag import Dag
+from bale.pipeline.stages import Stage, load_stages
+from bale.workspace import gitignore
+from bale.workspace.commit import commit
+from bale.workspace.context import Workspace
+from bale.workspace.index import Index, load_index
+from bale.workspace.save import save_path
+from bale.workspace.status import output_status
+
+DEFAULT_PARAMS = "params.yaml"
+
+
+class Step(NamedTuple):
+    """One stage of a repro and what became of it: `ran`, `unchanged`
+    (up to date, skipped) or `frozen`; `why` says what made it run."""
+
+    address: str
+    outcome: str
+    why: StageChanges | None = None
+
+
+class Options(NamedTuple):
+    force: bool = False
+    single: bool = False  # -s: the targets only, not what they need
+    downstream: bool = False
+    whole_pipeline: bool = False  # -P
+    dry: bool = False
+
+
+DEFAULTS = Options()
+
+
+def load_dag(ws: Workspace, index: Index | None = None) -> Dag:
+    """The DAG of every stage of the workspace, checked against the outputs
+    of `.dvc` files.
+
+    Raises:
+        DvcFileError, OverlappingOutputError, PipelineError: see `Dag`.
+    """
+    index = index or load_index(ws.repo)
+    tracked = [(t.rel, t.dvcfile) for t in index.tracked if t.stage is None]
+    return Dag(load_stages(ws.repo, index.pipelines), tracked)
+
+
+def resolve_targets(ws: Workspace, dag: Dag, targets: list[str]) -> list[str]:
+    """Stage addresses for targets written as dvc writes them: `train` (a
+    stage of the current folder's dvc.yaml), `sub/dvc.yaml:train`, or
+    `sub/dvc.yaml` (all its stages).
+
+    Raises:
+        TargetNotFoundError: a target names no stage.
+    """
+    found: list[str] = []
+    for target in targets:
+        path, colon, name = target.rpartition(":")
+        if os.path.basename(target) == "dvc.yaml":
+            path, name = target, ""
+        elif not (colon and os.path.basename(path) == "dvc.yaml"):
+            path, name = "dvc.yaml", target
+        pipeline = ws.repo.rel(path)
+        matched = [
+            addr for addr, stage in dag.stages.items()
+            if stage.pipeline == pipeline and (not name or stage.name == name)
+        ]  # fmt: skip
+        if not matched:
+            where = os.path.relpath(ws.repo.abs(pipeline))
+            raise TargetNotFoundError(target, f"{where} has no such stage; check the name")
+        found += matched
+    return found
+
+
+def plan(ws: Workspace, dag: Dag, targets: list[str], options: Options) -> list[str]:
+    """The stages a repro of `targets` (all when none) considers, in run order."""
+    if not targets:
+        return dag.order()
+    chosen = resolve_targets(ws, dag, targets)
+    if options.whole_pipeline:
+        pipelines = {dag.stages[a].pipeline for a in chosen}
+        chosen = [a for a, s in dag.stages.items() if s.pipeline in pipelines]
+    if options.single:
+        return [a for a in dag.order() if a in set(chosen)]
+    if options.downstream:
+        return dag.downstream(chosen)
+    return dag.upstream(chosen)
+
+
+def must_run(changes: StageChanges, stage: Stage) -> bool:
+    """Changed, never run, or a stage without dependencies (dvc's callback
+    stage, which always runs)."""
+    return bool(changes) or stage.lock is None or (not stage.deps and not stage.params)
+
+
+def repro(
+    ws: Workspace,
+    targets: list[str],
+    options: Options = DEFAULTS,
+    *,
+    report: Callable[[Step, Stage | None], None] = lambda step, stage: None,
+) -> list[Step]:
+    """Run the stages of `targets` that changed; `report` is told of each
+    stage as it is decided, before a command that runs prints anything.
+
+    `.dvc` files whose outputs the stages read are data sources, as in dvc:
+    changed data there is recorded first (as `commit` would), then the
+    stages run.
+
+    Raises:
+        StageFailedError: a command failed; the stages before it are recorded.
+        PipelineError: a dependency or parameter is missing, an output was
+            not made, or the stages cannot be ordered.
+    """
+    index = load_index(ws.repo)
+    dag = load_dag(ws, index)
+    chosen = plan(ws, dag, targets, options)
+    steps: list[Step] = []
+    for dvcfile in _data_sources(index, [dag.stages[a] for a in chosen]):
+        changed = [t for t in index.tracked if t.dvcfile == dvcfile
+                   if output_status(ws, t) in ("modified", "new")]  # fmt: skip
+        step = Step(dvcfile, "recorded" if changed else "unchanged")
+        report(step, None)
+        steps.append(step)
+        if changed and not options.dry:
+            commit(ws, [dvcfile])
+    dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
+    for address in chosen:
+        stage = dag.stages[address]
+        if stage.definition.frozen:
+            step = Step(address, "frozen")
+        else:
+            changes = stage_changes(ws, stage)
+            upstream_dirty = bool(dag.needs[address] & dirty)
+            if options.force or upstream_dirty or must_run(changes, stage):
+                step = Step(address, "ran", changes)
+            else:
+                step = Step(address, "unchanged")
+        report(step, stage)
+        steps.append(step)
+        if step.outcome == "ran":
+            if options.dry:
+                dirty.add(address)
+            else:
+                run_stage(ws, stage)
+    return steps
+
+
+def _data_sources(index: Index, stages: list[Stage]) -> list[str]:
+    """The `.dvc` files (not imports, which are frozen) whose outputs the
+    stages depend on, in path order."""
+    deps = [d for s in stages for d in s.deps]
+    found = {
+        t.dvcfile for t in index.tracked
+        if t.stage is None and t.dvcfile not in index.imports and t.dvcfile not in index.url_imports
+        and any(d == t.rel or d.startswith(t.rel + "/") or t.rel.startswith(d + "/") for d in deps)
+    }  # fmt: skip
+    return sorted(found)
+
+
+def run_stage(ws: Workspace, stage: Stage) -> None:
+    """Hash the inputs, clear the outputs, run the command, then record.
+
+    Raises:
+        StageFailedError, PipelineError: see `repro`.
+    """
+    definition = stage.definition
+    try:
+        deps = [hashed_dep(ws, rel, w) for rel, w in zip(stage.deps, definition.deps, strict=True)]
+        params = _params(ws, stage)
+    except PipelineError as exc:
+        raise PipelineError(f"stage '{stage.address}': {exc}") from exc
+    for rel, out in stage.outs:
+        if not out.persist:
+            _remove(ws.repo.abs(rel))
+    env = dict(os.environ, DVC_ROOT=ws.repo.root, DVC_STAGE=stage.address)
+    for cmd in [definition.cmd] if isinstance(definition.cmd, str) else definition.cmd:
+        code = _run(str(cmd), env, ws.repo.abs(stage.wdir))
+        if code != 0:
+            raise StageFailedError(stage.address, str(cmd), code)
+    outs = []
+    for rel, out in stage.outs:
+        if not os.path.lexists(ws.repo.abs(rel)):
+            raise PipelineError(
+                f"stage '{stage.address}': the command did not create output '{out.path}'; "
+                "fix the command or the stage's outs"
+            )
+        ws.check_inside(rel, follow=True)
+        saved = save_path(ws, rel, commit=out.cache)
+        outs.append(Out(out.path, saved.oid, size=saved.size, nfiles=saved.nfiles,
+                        isexec=saved.isexec))  # fmt: skip
+    ws.store.sync()  # the objects are durable before the lock names them
+    _write_lock(ws, stage, lock_stage(definition.cmd, deps, params, outs))
+    if ws.repo.git is not None:
+        for rel, out in stage.outs:
+            if out.cache:
+                gitignore.ignore(ws.repo.git, ws.repo.abs(rel))
+
+
+def _params(ws: Workspace, stage: Stage) -> dict[str, dict[str, Any]]:
+    """Values per params file as the lock records them: params.yaml first,
+    then the others by name; keys sorted."""
+    found: dict[str, dict[str, Any]] = {}
+    for param in sorted(stage.params, key=lambda p: p.path):
+        values = read_params(ws, param)
+        if values is None:
+            raise PipelineError(
+                f"params file '{param.path}' does not exist; create it or remove it from params"
+            )
+        found.setdefault(param.path, {}).update(values)
+    ordered = {p: dict(sorted(v.items())) for p, v in found.items()}
+    if DEFAULT_PARAMS in ordered:
+        ordered = {DEFAULT_PARAMS: ordered.pop(DEFAULT_PARAMS), **ordered}
+    return ordered
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _run(cmd: str, env: dict[str, str], cwd: str) -> int:
+    """Run one command with the user's shell in `cwd`, its output going
+    straight to the terminal. Ctrl-C reaches the command (same process
+    group) and bale ignores it meanwhile: the command decides, and its exit
+    status says it stopped."""
+    shell = os.environ.get("SHELL") or "/bin/sh"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call([shell, "-c", cmd], cwd=cwd, env=env)
+    except OSError as exc:
+        raise PipelineError(f"cannot run '{cmd}' with {shell}: {exc.strerror}") from exc
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write_lock(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
+    path = ws.repo.abs(stage.lock_path)
+    try:
+        with open(path, encoding="utf-8") as fobj:
+            previous: str | None = fobj.read()
+    except FileNotFoundError:
+        previous = None
+    except (UnicodeDecodeError, IsADirectoryError) as exc:
+        raise DvcFileError(stage.lock_path, "not a text file; restore it from git") from exc
+    text = dump_lockfile(previous, {stage.name: body})
+    if text != previous:
+        atomic_write(path, text.encode("utf-8"))

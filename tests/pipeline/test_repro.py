@@ -1,0 +1,308 @@
+"""Pipelines end to end: `bale repro` and `bale status` on dvc.yaml files,
+beside the real dvc on twin repositories (same pipeline, same data)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cli.util import Unchanged, assert_error, write_tree
+
+pytestmark = pytest.mark.dvc
+
+PIPELINE = """\
+stages:
+  prep:
+    cmd: mkdir -p prepped && cp raw/* prepped/
+    deps:
+    - raw
+    outs:
+    - prepped
+  train:
+    cmd: cat prepped/* > model.txt && echo "lr ${lr}" >> model.txt && echo '{"acc":0.5}' > m.json
+    deps:
+    - prepped
+    params:
+    - lr
+    - train.epochs
+    outs:
+    - model.txt
+    metrics:
+    - m.json:
+        cache: false
+  report:
+    cmd: wc -c model.txt > report.txt
+    deps:
+    - model.txt
+    outs:
+    - report.txt
+"""
+FILES = {
+    "raw/a.txt": "a\n",
+    "raw/b.txt": "b\n",
+    "params.yaml": "lr: 0.1\ntrain:\n  epochs: 5\n  batch: 8\n",
+    "dvc.yaml": PIPELINE,
+}
+
+
+def new_repo(root: Path, git, bale, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=root)
+    write_tree(root, files)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "pipeline", cwd=root)
+    return root
+
+
+@pytest.fixture
+def twins(tmp_path: Path, bale, git) -> tuple[Path, Path]:
+    """The same pipeline and data twice: bale works in the first, dvc in the second."""
+    return (new_repo(tmp_path / "ours", git, bale, FILES),
+            new_repo(tmp_path / "theirs", git, bale, FILES))  # fmt: skip
+
+
+def ran(proc) -> list[str]:
+    """The stages a repro ran, from its output (bale's and dvc's alike)."""
+    return [line.split("'")[1] for line in proc.stdout.splitlines()
+            if line.startswith("Running stage")]  # fmt: skip
+
+
+def test_bale_and_dvc_write_the_same_lock_and_each_finds_the_others_run_up_to_date(
+    twins: tuple[Path, Path], bale, dvc
+):
+    ours, theirs = twins
+    assert ran(bale("repro", cwd=ours)) == ["prep", "train", "report"]
+    assert ran(dvc("repro", cwd=theirs)) == ["prep", "train", "report"]
+    assert (ours / "dvc.lock").read_bytes() == (theirs / "dvc.lock").read_bytes()
+    assert (ours / ".gitignore").read_text() == (theirs / ".gitignore").read_text()
+    assert "up to date" in dvc("status", cwd=ours).stdout
+    assert ran(dvc("repro", cwd=ours)) == []
+    assert bale("status", cwd=theirs).stdout.strip() == "Data and pipelines are up to date."
+    assert ran(bale("repro", cwd=theirs)) == []
+    assert bale("repro", cwd=theirs).stdout.strip().splitlines()[-1] == (
+        "Data and pipelines are up to date."
+    )
+
+
+def test_status_tells_what_changed_as_dvc_does(twins: tuple[Path, Path], bale, dvc):
+    ours, theirs = twins
+    for root in twins:
+        bale("repro", "-q", cwd=root)
+        (root / "raw" / "a.txt").write_text("A\n")
+        (root / "params.yaml").write_text("lr: 0.2\ntrain:\n  epochs: 5\n  batch: 8\n")
+        (root / "report.txt").unlink()
+        text = (root / "dvc.yaml").read_text()
+        (root / "dvc.yaml").write_text(text.replace("wc -c model.txt", "wc -c  model.txt"))
+    mine = json.loads(bale("status", "--json", cwd=ours).stdout)
+    assert mine == json.loads(dvc("status", "--json", cwd=theirs).stdout)
+    assert mine == {
+        "prep": [{"changed deps": {"raw": "modified"}}],
+        # its command uses ${lr}: the command changed with it
+        "train": [{"changed deps": {"params.yaml": {"lr": "modified"}}}, "changed command"],
+        "report": [{"changed outs": {"report.txt": "deleted"}}, "changed command"],
+    }
+    assert bale("status", cwd=ours).stdout == dvc("status", cwd=theirs).stdout
+
+
+def test_repro_reruns_only_what_a_change_reaches(twins: tuple[Path, Path], bale):
+    root, _ = twins
+    bale("repro", "-q", cwd=root)
+    (root / "params.yaml").write_text("lr: 0.3\ntrain:\n  epochs: 5\n  batch: 8\n")
+    assert ran(bale("repro", cwd=root)) == ["train", "report"]
+    assert "lr 0.3" in (root / "model.txt").read_text()
+    (root / "params.yaml").write_text("lr: 0.3\ntrain:\n  epochs: 5\n  batch: 9\n")
+    assert ran(bale("repro", cwd=root)) == []  # a key no stage reads
+    (root / "raw" / "a.txt").touch()
+    assert ran(bale("repro", cwd=root)) == []  # touched, same bytes
+    (root / "raw" / "c.txt").write_text("c\n")
+    assert ran(bale("repro", "--dry", cwd=root)) == ["prep", "train", "report"]
+    assert "c" not in (root / "model.txt").read_text().split()  # --dry ran nothing
+    assert ran(bale("repro", "train", cwd=root)) == ["prep", "train"]
+    assert ran(bale("repro", cwd=root)) == ["report"]
+    assert ran(bale("repro", "-f", "-s", "train", cwd=root)) == ["train"]
+    assert ran(bale("repro", "--downstream", "-f", "train", cwd=root)) == ["train", "report"]
+
+
+def test_a_failed_stage_keeps_what_the_stages_before_it_recorded(
+    twins: tuple[Path, Path], bale, git
+):
+    """DVC issue 11091: a later failure must not lose an earlier stage's record."""
+    root, _ = twins
+    bale("repro", "-q", cwd=root)
+    lock_before = (root / "dvc.lock").read_text()
+    text = (root / "dvc.yaml").read_text()
+    (root / "dvc.yaml").write_text(text.replace("cat prepped/* > model.txt", "exit 3"))
+    (root / "raw" / "c.txt").write_text("c\n")
+    proc = bale("repro", cwd=root, ok=False)
+    last_error(proc, "stage 'train'", "'exit 3", "exited with status 3", "dvc.lock")
+    assert ran(proc) == ["prep", "train"]
+    lock = (root / "dvc.lock").read_text()
+    import yaml
+
+    before, after = (yaml.safe_load(t)["stages"] for t in (lock_before, lock))
+    assert after["train"] == before["train"] and after["prep"] != before["prep"]
+    assert "/prepped" in (root / ".gitignore").read_text()
+    assert "prep" not in json.loads(bale("status", "--json", cwd=root).stdout)
+
+
+def last_error(proc, *needles: str) -> None:
+    """The command's own output comes first; bale's one-line error last."""
+    assert "Traceback" not in proc.stderr and proc.returncode == 1, proc.stderr
+    line = proc.stderr.splitlines()[-1]
+    assert line.startswith("ERROR: ") and all(n in line for n in needles), line
+
+
+def test_a_command_that_is_not_found_is_named(repo: Path, bale):
+    write_tree(repo, {"dvc.yaml": "stages:\n  s:\n    cmd: no-such-tool-xyz\n    outs:\n    - o\n"})
+    last_error(bale("repro", cwd=repo, ok=False), "stage 's'", "no-such-tool-xyz",
+               "command not found")  # fmt: skip
+    assert not (repo / "dvc.lock").exists()
+
+
+def test_callback_always_changed_and_persistent_stages(repo: Path, bale, dvc):
+    write_tree(repo, {"dvc.yaml": """\
+stages:
+  stamp:
+    cmd: echo x >> stamp.txt
+    outs:
+    - stamp.txt:
+        persist: true
+  always:
+    cmd: echo y > always.txt
+    deps:
+    - stamp.txt
+    always_changed: true
+    outs:
+    - always.txt
+"""})  # fmt: skip
+    bale("repro", "-q", cwd=repo)
+    assert ran(bale("repro", cwd=repo)) == ["stamp", "always"]  # no deps: runs every time
+    assert (repo / "stamp.txt").read_text() == "x\nx\n"  # persist: kept, appended to
+    assert json.loads(bale("status", "--json", cwd=repo).stdout) == json.loads(
+        dvc("status", "--json", cwd=repo).stdout
+    ) == {"always": ["always changed"]}  # fmt: skip
+
+
+def test_a_subfolder_pipeline_writes_outside_its_folder(repo: Path, bale, dvc):
+    """index -> embeddings -> clusters, in scripts/dvc.yaml, writing ../ paths."""
+    write_tree(repo, {
+        "docs/a.txt": "alpha\n", "docs/b.txt": "beta\n",
+        "scripts/dvc.yaml": """\
+stages:
+  index:
+    cmd: ls ../docs > ../index.txt
+    deps:
+    - ../docs
+    outs:
+    - ../index.txt
+  embeddings:
+    cmd: wc -l ../index.txt > ../vectors.txt
+    deps:
+    - ../index.txt
+    outs:
+    - ../vectors.txt
+  clusters:
+    cmd: cat ../vectors.txt > ../clusters.txt
+    deps:
+    - ../vectors.txt
+    outs:
+    - ../clusters.txt
+  seed:
+    cmd: echo 42 > ../seed.txt
+    outs:
+    - ../seed.txt
+""",
+    })  # fmt: skip
+    assert ran(bale("repro", cwd=repo)) == [
+        "scripts/dvc.yaml:index", "scripts/dvc.yaml:embeddings",
+        "scripts/dvc.yaml:clusters", "scripts/dvc.yaml:seed",
+    ]  # fmt: skip
+    assert (repo / "clusters.txt").read_text().split()[0] == "2"
+    assert "up to date" in dvc("status", cwd=repo).stdout
+    assert ran(bale("repro", "scripts/dvc.yaml:embeddings", cwd=repo)) == []
+    (repo / "docs" / "c.txt").write_text("gamma\n")
+    assert ran(bale("repro", "-q", cwd=repo)) == []  # -q prints nothing
+    assert (repo / "clusters.txt").read_text().split()[0] == "3"
+    assert bale("dag", "--dot", cwd=repo).stdout == dvc("dag", "--dot", cwd=repo).stdout
+    assert bale("dag", "--mermaid", cwd=repo).stdout == dvc("dag", "--mermaid", cwd=repo).stdout
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "problem"),
+    [
+        (
+            "stages:\n  s:\n    cmd: cat nope\n    deps:\n    - nope\n    outs:\n    - o\n",
+            "dependency 'nope' does not exist",
+        ),
+        (
+            "stages:\n  a:\n    cmd: x\n    deps: [b.txt]\n    outs: [a.txt]\n"
+            "  b:\n    cmd: x\n    deps: [a.txt]\n    outs: [b.txt]\n",
+            "cycle",
+        ),
+        (
+            "stages:\n  a:\n    cmd: x\n    outs: [out]\n  b:\n    cmd: x\n    outs: [out/in]\n",
+            "inside 'out'",
+        ),
+        (
+            "stages:\n  a:\n    cmd: x\n    outs: [o]\n  b:\n    cmd: x\n    outs: [o]\n",
+            "'o' is an output of both",
+        ),
+        ("stages:\n  a:\n    cmd: x\n    wdir: ../..\n    outs: [o]\n", "leaves the repository"),
+        ("stages:\n  a:\n    cmd: x\n    outs: [../o]\n", "outside the repository"),
+        ("stages:\n  a:\n    cmd: x\n    outs: [.git/hooks/post-checkout]\n", ".git"),
+        ("stages:\n  a:\n    cmd: x\n    params: [nokey]\n    outs: [o]\n", "nokey"),
+        ("stages:\n  a:\n    cmd: [x\n", "dvc.yaml"),
+    ],
+    ids=[
+        "unknown-dep",
+        "cycle",
+        "out-inside-out",
+        "two-writers",
+        "wdir-out",
+        "out-out",
+        "into-git",
+        "params-key",
+        "bad-yaml",
+    ],
+)
+def test_bad_pipelines_are_one_line_and_run_nothing(
+    repo: Path, tmp_path: Path, bale, pipeline: str, problem: str
+):
+    write_tree(repo, {"dvc.yaml": pipeline, "params.yaml": "lr: 1\n", "x": ""})
+    guard = Unchanged(tmp_path)
+    assert_error(bale("repro", cwd=repo, ok=False), problem)
+    guard.check()
+
+
+def test_a_dvc_lock_written_by_dvc_for_a_folder_dep_is_kept_by_bale_when_nothing_changed(
+    twins: tuple[Path, Path], bale, dvc
+):
+    _, theirs = twins
+    dvc("repro", "-q", cwd=theirs)
+    lock = (theirs / "dvc.lock").read_bytes()
+    shutil.rmtree(theirs / ".dvc" / "tmp", ignore_errors=True)  # bale hashes afresh
+    assert ran(bale("repro", cwd=theirs)) == []
+    assert (theirs / "dvc.lock").read_bytes() == lock
+
+
+def test_a_changed_dvc_file_the_stages_read_is_recorded_first_as_dvc_does(
+    twins: tuple[Path, Path], bale, dvc, git
+):
+    """raw/ tracked by raw.dvc (a data source): a new file there is recorded
+    in raw.dvc by repro, then the stages that read it run."""
+    ours, theirs = twins
+    for root, tool in ((ours, bale), (theirs, dvc)):
+        git("rm", "-rq", "--cached", "raw", cwd=root)
+        tool("add", "-q", "raw", cwd=root)
+        tool("repro", "-q", cwd=root)
+        (root / "raw" / "c.txt").write_text("c\n")
+    assert ran(bale("repro", cwd=ours)) == ["prep", "train", "report"]
+    assert ran(dvc("repro", cwd=theirs)) == ["prep", "train", "report"]
+    for name in ("raw.dvc", "dvc.lock"):
+        assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    for style in ("--dot", "--mermaid", "--md"):
+        assert bale("dag", style, cwd=ours).stdout == dvc("dag", style, cwd=theirs).stdout
