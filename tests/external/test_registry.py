@@ -173,6 +173,7 @@ def test_bad_sources_and_destinations(served: Registry, consumer: Path, tmp_path
         (["import", "git://127.0.0.1:1/x", "data"], "cannot read the repository"),
         (["import", served.url, "data", "-o", "taken"], "'taken' already exists"),
         (["import", served.url, "data", "-o", ".git/hooks"], "repository metadata"),
+        (["import", served.url, "data", "-o", "raw/data"], "the folder 'raw' does not exist"),
         (["get", served.url, "nothere"], "'nothere' does not exist"),
     ]
     for args, problem in cases:

@@ -306,3 +306,44 @@ def test_a_changed_dvc_file_the_stages_read_is_recorded_first_as_dvc_does(
         assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
     for style in ("--dot", "--mermaid", "--md"):
         assert bale("dag", style, cwd=ours).stdout == dvc("dag", style, cwd=theirs).stdout
+
+
+def test_foreach_matrix_and_vars_lock_as_dvc_locks_them(tmp_path: Path, bale, dvc, git):
+    files = {
+        "params.yaml": "model:\n  size: 3\nsplits: [train, test]\n",
+        "src/in.txt": "x\n",
+        "dvc.yaml": """\
+vars:
+- extra: {suffix: out}
+stages:
+  split:
+    foreach: ${splits}
+    do:
+      cmd: echo ${item} ${model.size} > ${item}.${extra.suffix}
+      deps:
+      - src
+      params:
+      - model.size
+      outs:
+      - ${item}.${extra.suffix}
+  grid:
+    matrix:
+      lr: [1, 2]
+      opt: [a, b]
+    cmd: echo ${item.lr}${item.opt} > grid-${key}.txt
+    outs:
+    - grid-${key}.txt
+""",
+    }
+    ours = new_repo(tmp_path / "ours", git, bale, files)
+    theirs = new_repo(tmp_path / "theirs", git, bale, files)
+    names = ["split@train", "split@test", "grid@1-a", "grid@1-b", "grid@2-a", "grid@2-b"]
+    assert ran(bale("repro", cwd=ours)) == names
+    assert ran(dvc("repro", cwd=theirs)) == names
+    assert (ours / "dvc.lock").read_bytes() == (theirs / "dvc.lock").read_bytes()
+    assert (ours / "test.out").read_text() == "test 3\n"
+    (ours / "params.yaml").write_text("model:\n  size: 4\nsplits: [train, test]\n")
+    assert ran(bale("repro", "split@test", cwd=ours)) == ["split@test"]
+    assert json.loads(dvc("status", "--json", cwd=ours).stdout) == json.loads(
+        bale("status", "--json", cwd=ours).stdout
+    )  # fmt: skip

@@ -74,6 +74,12 @@ def check_destination(ws: Workspace, rel: str, *, force: bool, own: str) -> list
     if line is not None:
         raise TargetError(f"cannot import to '{rel}': it is ignored by {line}")
     ws.check_inside(rel)
+    parent = posixpath.dirname(rel)
+    if parent and not os.path.isdir(repo.abs(parent)):
+        raise TargetError(
+            f"cannot import to '{rel}': the folder '{parent}' does not exist; "
+            f"create it (mkdir -p {parent}) and import again"
+        )
     clash = [
         t for t in all_tracked(repo)
         if t.dvcfile != own and (t.rel == rel or t.rel.startswith(rel + "/")
