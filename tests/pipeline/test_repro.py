@@ -256,6 +256,11 @@ stages:
         ("stages:\n  a:\n    cmd: x\n    outs: [.git/hooks/post-checkout]\n", ".git"),
         ("stages:\n  a:\n    cmd: x\n    params: [nokey]\n    outs: [o]\n", "nokey"),
         ("stages:\n  a:\n    cmd: [x\n", "dvc.yaml"),
+        (
+            "vars:\n- ../outside/secret.yaml\nstages:\n  a:\n    cmd: echo ${k}\n    outs: [o]\n",
+            "outside the repository",
+        ),
+        ("stages:\n  a:\n    cmd: echo ${nope}\n    outs: [o]\n", "nope"),
     ],
     ids=[
         "unknown-dep",
@@ -267,6 +272,8 @@ stages:
         "into-git",
         "params-key",
         "bad-yaml",
+        "vars-outside",
+        "missing-var",
     ],
 )
 def test_bad_pipelines_are_one_line_and_run_nothing(
@@ -347,3 +354,24 @@ stages:
     assert json.loads(dvc("status", "--json", cwd=ours).stdout) == json.loads(
         bale("status", "--json", cwd=ours).stdout
     )  # fmt: skip
+
+
+def test_flags_of_interpolated_outputs_hold_for_push_and_status(
+    repo: Path, tmp_path: Path, bale, dvc
+):
+    write_tree(repo, {"dvc.yaml": """\
+stages:
+  make:
+    foreach: [a, b]
+    do:
+      cmd: echo ${item} > ${item}.bin && echo log > ${item}.log
+      outs:
+      - ${item}.bin
+      - ${item}.log:
+          cache: false
+"""})  # fmt: skip
+    bale("repro", "-q", cwd=repo)
+    bale("remote", "add", "-d", "store", str(tmp_path / "store"), cwd=repo)
+    assert bale("push", cwd=repo).stdout.strip() == "2 files pushed"  # not the .log files
+    assert "in sync" in dvc("status", "-c", cwd=repo).stdout
+    assert "/a.log" not in (repo / ".gitignore").read_text()

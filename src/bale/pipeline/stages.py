@@ -10,7 +10,7 @@ from bale.errors import DvcFileError
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE, LockStage, parse_lockfile
 from bale.formats.pipeline import StageDef, StageOut, parse_pipeline
 from bale.repo.repository import Repo
-from bale.workspace.index import checked_out_path, metadata_problem
+from bale.workspace.index import checked_out_path, folder_reader, metadata_problem, read_text
 
 
 class Param(NamedTuple):
@@ -52,16 +52,6 @@ class Stage(NamedTuple):
         return posixpath.relpath(rel, self.wdir or ".")
 
 
-def _read(repo: Repo, rel: str) -> str | None:
-    try:
-        with open(repo.abs(rel), encoding="utf-8") as fobj:
-            return fobj.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise DvcFileError(rel, "not a text file; restore it from git") from exc
-
-
 def _inside(base: str, path: str, *, origin: str, what: str) -> str:
     """`path` (relative to the root-relative folder `base`) made
     root-relative; refused when it leaves the repository."""
@@ -81,14 +71,12 @@ def load_pipeline_file(repo: Repo, rel: str) -> list[Stage]:
             repository or is one bale never writes.
     """
     folder = posixpath.dirname(rel)
-    text = _read(repo, rel)
+    text = read_text(repo, rel)
     if text is None:
         raise DvcFileError(rel, "does not exist")
-    pipeline = parse_pipeline(
-        text, origin=rel, read=lambda path: _read(repo, posixpath.join(folder, path))
-    )
+    pipeline = parse_pipeline(text, origin=rel, read=folder_reader(repo, folder))
     lock_rel = posixpath.join(folder, LOCK_FILE)
-    lock_text = _read(repo, lock_rel)
+    lock_text = read_text(repo, lock_rel)
     locks = {}
     if lock_text is not None:
         locks = {s.name: s for s in parse_lockfile(lock_text, origin=lock_rel).stages}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError, OverlappingOutputError, TargetNotFoundError
@@ -18,6 +18,7 @@ from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, parse_dvcfile
 from bale.formats.lockfile import (
     LOCK_FILE,
     PIPELINE_FILE,
+    OutFlags,
     load_pipeline,
     out_flags,
     parse_lockfile,
@@ -124,14 +125,39 @@ def load_dvcfile(repo: Repo, rel: str) -> DvcFile:
     return dvcfile
 
 
-def _read_text(repo: Repo, rel: str) -> str | None:
+def read_text(repo: Repo, rel: str) -> str | None:
+    """The text of a repository file, None when it does not exist.
+
+    Raises:
+        DvcFileError: it is not text.
+    """
     try:
         with open(repo.abs(rel), encoding="utf-8") as fobj:
             return fobj.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (UnicodeDecodeError, IsADirectoryError) as exc:
         raise DvcFileError(rel, "not a text file; restore it from git") from exc
+
+
+def folder_reader(repo: Repo, folder: str) -> Callable[[str], str | None]:
+    """Read files named relative to the root-relative `folder` (a dvc.yaml's
+    params and vars files): None when missing; never outside the repository.
+
+    Raises (when called):
+        DvcFileError: the path leaves the repository, or is not text.
+    """
+
+    def read(path: str) -> str | None:
+        rel = posixpath.normpath(posixpath.join(folder, path))
+        if posixpath.isabs(path) or rel == ".." or rel.startswith("../"):
+            raise DvcFileError(
+                posixpath.join(folder, PIPELINE_FILE),
+                f"'{path}' lies outside the repository; name a file inside it",
+            )
+        return read_text(repo, rel)
+
+    return read
 
 
 def stage_outputs(
@@ -141,12 +167,15 @@ def stage_outputs(
     *,
     ignore: IgnoreRules | None,
     checked: bool = True,
+    read: Callable[[str], str | None] | None = None,
 ) -> list[Tracked]:
     """The outputs the last run of each stage of `folder/dvc.yaml` recorded in
     `folder/dvc.lock`, with `cache`, `push` and `remote` from `dvc.yaml`.
     A stage the lock records but `dvc.yaml` no longer defines is left out, as
     dvc does. Without `checked`, paths are only normalised (for history,
-    where nothing is written at them).
+    where nothing is written at them). With `read` (a file of the folder's,
+    or None), `dvc.yaml` is resolved with its variables, so `${}` paths and
+    wdirs are known; without, it is read as written.
 
     Raises:
         DvcFileError: either file is malformed, or a path is one bale never writes.
@@ -155,16 +184,15 @@ def stage_outputs(
         return []
     yaml_rel = posixpath.join(folder, PIPELINE_FILE)
     lock_rel = posixpath.join(folder, LOCK_FILE)
-    stages = load_pipeline(pipeline_text, origin=yaml_rel)
+    layout = _layout(yaml_rel, pipeline_text, read)
     found = []
     for stage in parse_lockfile(lock_text, origin=lock_rel).stages:
-        if stage_definition(stages, stage.name) is None:
+        known = layout(stage.name)
+        if known is None:
             continue
         origin = f"{yaml_rel}:{stage.name}"
-        base = posixpath.normpath(
-            posixpath.join(folder, stage_wdir(stages, stage.name, origin=origin))
-        )
-        flags = out_flags(stages, stage.name)
+        wdir, flags = known
+        base = posixpath.normpath(posixpath.join(folder, wdir))
         for index, out in enumerate(stage.outs):
             rel = (
                 checked_out_path(base, out.path, origin=origin, ignore=ignore, is_dir=out.is_dir)
@@ -176,6 +204,35 @@ def stage_outputs(
                 out = out._replace(cache=flag.cache, push=flag.push, remote=flag.remote)
             found.append(Tracked(lock_rel, out, index, rel, stage.name))
     return found
+
+
+Layout = tuple[str, Mapping[str, OutFlags]]  # a stage's wdir, and flags by output path
+
+
+def _layout(
+    yaml_rel: str, text: str, read: Callable[[str], str | None] | None
+) -> Callable[[str], Layout | None]:
+    """How to find each stage's wdir and output flags by name (None: no such
+    stage): from the resolved `dvc.yaml` when its files can be read, else
+    from the stages as written."""
+    if read is not None:
+        from bale.formats.pipeline import parse_pipeline
+
+        pipeline = parse_pipeline(text, origin=yaml_rel, read=read)
+        resolved = {
+            s.name: (s.wdir, {o.path: OutFlags(o.cache, o.push, o.remote) for o in s.outs})
+            for s in pipeline.stages
+        }
+        return resolved.get
+    stages = load_pipeline(text, origin=yaml_rel)
+
+    def written(name: str) -> Layout | None:
+        if stage_definition(stages, name) is None:
+            return None
+        origin = f"{yaml_rel}:{name}"
+        return stage_wdir(stages, name, origin=origin), out_flags(stages, name)
+
+    return written
 
 
 def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
@@ -331,9 +388,10 @@ def load_index(repo: Repo) -> Index:
             pipelines.append(posixpath.join(rel, PIPELINE_FILE))
             found = stage_outputs(
                 rel,
-                _read_text(repo, posixpath.join(rel, PIPELINE_FILE)),
-                _read_text(repo, posixpath.join(rel, LOCK_FILE)),
+                read_text(repo, posixpath.join(rel, PIPELINE_FILE)),
+                read_text(repo, posixpath.join(rel, LOCK_FILE)),
                 ignore=repo.ignore,
+                read=folder_reader(repo, rel),
             )
             tracked += found
             outputs.update(t.rel for t in found)
