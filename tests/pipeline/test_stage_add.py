@@ -319,6 +319,37 @@ def test_odd_layouts_fall_back_to_a_round_trip_that_reads_right():
     assert yaml.safe_load(frozen)["stages"]["a"] == {"cmd": "echo a", "frozen": True}
 
 
+LAYOUTS = {
+    "block scalar last": "stages:\n  a:\n    cmd: |\n      echo a\n      echo b\n\n\n",
+    "keep chomping": "stages:\n  a:\n    cmd: |+\n      echo a\n\n",
+    "document markers": "---\nstages:\n  a:\n    cmd: x\n...\n",
+    "anchors": "stages:\n  a: &base\n    cmd: x\n    deps: [q]\n  b:\n    <<: *base\n    cmd: y\n",
+    "no last line break": "stages:\n  a:\n    cmd: x",
+    "commented stage last": "stages:\n  a:\n    cmd: x\n  # b:\n  #   cmd: y\n",
+    "comment inside, then outside": "stages:\n  a:\n    cmd: x\n    # note\n\n# top\n",
+    "three spaces": "stages:\n   a:\n      cmd: x\n      deps:\n         - q\n",
+    "spaced dashes": "stages:\n  a:\n    cmd: x\n    deps:\n    -   q\n",
+    "plain scalar on two lines": "stages:\n  a:\n    cmd: python x.py\n      --flag\n",
+    "quoted": "stages:\n  'a':\n    cmd: \"x\"\n",
+    "frozen false": "stages:\n  a:\n    cmd: x\n    frozen: false  # later\n    deps: [y]\n",
+    "flow stage": "stages:\n  a: {cmd: x}\n  b:\n    cmd: y\n",
+}
+
+
+@pytest.mark.parametrize("text", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_every_edit_of_an_unusual_layout_reads_back_as_meant(text):
+    body = stage_body("echo new", deps=["d"], outs=["o"])
+    added = add_stage(text, "n", body, force=False)
+    assert yaml.safe_load(added)["stages"]["n"] == body
+    frozen = set_frozen(added, "a", True)
+    assert yaml.safe_load(frozen)["stages"]["a"]["frozen"] is True
+    thawed = yaml.safe_load(set_frozen(frozen, "a", False))
+    assert "frozen" not in thawed["stages"]["a"] and thawed["stages"]["n"] == body
+    replaced = yaml.safe_load(add_stage(added, "a", stage_body("echo again"), force=True))
+    assert next(iter(replaced["stages"])) == "a"
+    assert replaced["stages"]["a"] == {"cmd": "echo again"}
+
+
 # -- refusals -------------------------------------------------------------------------
 
 

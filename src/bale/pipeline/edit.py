@@ -327,6 +327,7 @@ class _Doc:
             raise DvcFileError(origin, "'stages' must be a mapping of stage names; fix the file")
         self.stages: dict[str, Any] = stages or {}
         self.stages_node = _value_of(self.root, "stages")
+        self.aliased = _has_aliases(self.root)
         self.style = self._style()
 
     def stage_nodes(self) -> list[tuple[yaml.Node, yaml.Node]]:
@@ -443,6 +444,22 @@ def _walk(node: yaml.Node | None) -> Iterable[yaml.Node]:
             stack += reversed(node.value)
 
 
+def _has_aliases(root: yaml.Node | None) -> bool:
+    """Whether a node appears twice in the tree (an `*alias` of an `&anchor`)."""
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack += [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    return False
+
+
 def _last_line(node: yaml.Node) -> int:
     """The last line holding part of `node`: its leaves' ends (a block
     collection's own end lies past the comments that follow it)."""
@@ -546,32 +563,49 @@ def _dedent(line: str, by: int) -> str:
     return line[min(spaces, by) :]
 
 
-def _reads_as(text: str, expected: dict[str, Any], origin: str) -> bool:
+def _reads_as(text: str, doc: _Doc, expected: dict[str, Any], name: str) -> bool:
+    """Whether `text` reads as `expected`. In a file with aliases, a stage
+    may take keys from the one edited (`<<: *base`), so there only that
+    stage, the stage names and the other top-level keys are compared."""
     try:
-        data = construct_yaml(compose_yaml(text, origin))
+        data = construct_yaml(compose_yaml(text, doc.origin))
     except DvcFileError:
         return False
-    return (
-        data == expected
-        and isinstance(data, dict)
-        and list(data) == list(expected)
-        and list(data["stages"]) == list(expected["stages"])
-    )
+    if not isinstance(data, dict) or list(data) != list(expected):
+        return False
+    if list(data["stages"]) != list(expected["stages"]):
+        return False
+    if doc.aliased:
+        rest = {k: v for k, v in data.items() if k != "stages"}
+        return data["stages"][name] == expected["stages"][name] and rest == {
+            k: v for k, v in expected.items() if k != "stages"
+        }
+    return data == expected
 
 
-def _round_trip(doc: _Doc, change: Callable[[Any], None]) -> str:
+def _round_trip(doc: _Doc, name: str, change: Callable[[Any], None]) -> str:
     """The whole file through ruamel.yaml, in its own indentation, changed
-    by `change(stages)`: dvc's way, for layouts the line edits do not know."""
-    rt = _ruamel(doc.style, _WIDTH)
-    data = rt.load(doc.text)
-    if data is None:
-        from ruamel.yaml.comments import CommentedMap
+    by `change(stages)`: dvc's way, for layouts the line edits do not know.
 
-        data = CommentedMap()
-    if data.get("stages") is None:
-        data["stages"] = {}
-    change(data["stages"])
-    return _dump(rt, data)
+    Raises:
+        PipelineError: ruamel.yaml failed on the file.
+    """
+    try:
+        rt = _ruamel(doc.style, _WIDTH)
+        data = rt.load(doc.text)
+        if data is None:
+            from ruamel.yaml.comments import CommentedMap
+
+            data = CommentedMap()
+        if data.get("stages") is None:
+            data["stages"] = {}
+        change(data["stages"])
+        return _dump(rt, data)
+    except Exception as exc:  # ruamel.yaml's own failures, of any kind
+        raise PipelineError(
+            f"'{doc.origin}' is laid out in a way bale cannot edit ({type(exc).__name__}: "
+            f"{exc}); change stage '{name}' by hand"
+        ) from exc
 
 
 def _stage_index(doc: _Doc, name: str) -> int | None:
@@ -651,7 +685,7 @@ def add_stage(
     expected.setdefault("stages", None)
     expected["stages"] = {**(expected["stages"] or {}), name: body}
     text = _spliced_add(doc, name, body)
-    if text is not None and _reads_as(text, expected, origin):
+    if text is not None and _reads_as(text, doc, expected, name):
         return text
 
     def change(stages: Any) -> None:
@@ -660,7 +694,7 @@ def add_stage(
         else:
             stages[name] = body
 
-    return _round_trip(doc, change)
+    return _round_trip(doc, name, change)
 
 
 def _spliced_add(doc: _Doc, name: str, body: dict[str, Any]) -> str | None:
@@ -683,6 +717,9 @@ def _spliced_add(doc: _Doc, name: str, body: dict[str, Any]) -> str | None:
         return None
     ((key, value),) = old.items()
     if isinstance(value, Mapping):
+        anchor = getattr(value, "anchor", None)
+        if anchor is not None and anchor.value:  # `a: &base`, which other stages name
+            anchor.always_dump = True
         _merge(body, value)
     else:
         old[key] = body
@@ -722,7 +759,7 @@ def set_frozen(text: str, name: str, frozen: bool, *, origin: str = "dvc.yaml") 
     else:
         del stage["frozen"]
     spliced = _spliced_frozen(doc, name, frozen)
-    if spliced is not None and _reads_as(spliced, expected, origin):
+    if spliced is not None and _reads_as(spliced, doc, expected, name):
         return spliced
 
     def change(stages: Any) -> None:
@@ -731,7 +768,7 @@ def set_frozen(text: str, name: str, frozen: bool, *, origin: str = "dvc.yaml") 
         else:
             del stages[name]["frozen"]
 
-    return _round_trip(doc, change)
+    return _round_trip(doc, name, change)
 
 
 def _spliced_frozen(doc: _Doc, name: str, frozen: bool) -> str | None:
