@@ -256,6 +256,29 @@ def test_a_cached_metric_missing_from_the_cache_is_a_warning(nested: Path, bale,
     assert "Traceback" not in proc.stderr
 
 
+def test_a_repository_in_a_folder_of_git_reads_its_own_files_only(tmp_path: Path, git, dvc, bale):
+    """`init --subdir`: the revision's tree is git's; a root inside it is another repository."""
+    top = tmp_path / "mono"
+    (top / "proj" / "inner").mkdir(parents=True)
+    git("init", "-q", "-b", "main", cwd=top)
+    bale("init", "-q", "--subdir", cwd=top / "proj")
+    bale("init", "-q", "--subdir", cwd=top / "proj" / "inner")
+    write_tree(top / "proj", {
+        "params.yaml": "a: 1\nb: 2\n",
+        "dvc.yaml": "metrics:\n- m.json\nstages:\n  s:\n    cmd: echo\n    params: [a]\n",
+        "m.json": '{"x": 1}',
+        "inner/dvc.yaml": "metrics:\n- q.json\n",
+        "inner/q.json": '{"q": 1}',
+    })  # fmt: skip
+    git("add", "-A", cwd=top)
+    git("commit", "-qm", "one", cwd=top)
+    write_tree(top / "proj", {"params.yaml": "a: 3\nb: 2\n", "m.json": '{"x": 2}'})
+    proj = top / "proj"
+    for args in (("params", "diff"), ("metrics", "diff", "--json"), ("metrics", "show", "-a")):
+        assert_same(bale, dvc, proj, *args)
+    assert "q.json" not in bale("metrics", "show", "-a", cwd=proj).stdout
+
+
 # -- bad input -------------------------------------------------------------------
 
 

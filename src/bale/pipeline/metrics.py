@@ -36,6 +36,7 @@ from bale.formats.pipeline import DEFAULT_PARAMS, parse_pipeline
 from bale.repo.repository import Repo
 
 if TYPE_CHECKING:
+    from bale.repo.git import Git
     from bale.view.repoview import RepoView
 
 WORKSPACE = "workspace"
@@ -220,11 +221,10 @@ def opened_side(repo: Repo, rev: str) -> Iterator[Files]:
         yield ViewFiles(view, "" if prefix == "." else prefix)
 
 
-def _git(repo: Repo):
+def _git(repo: Repo) -> Git:
     if repo.git is None:
         raise GitRequiredError(
-            "comparing revisions needs git, and this repository has none (core.no_scm); "
-            "run: git init"
+            "reading revisions needs git, and this repository has none (core.no_scm); run: git init"
         )
     return repo.git
 
