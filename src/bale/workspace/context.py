@@ -79,6 +79,7 @@ class Workspace:
         self._state: StateDB | None = None
         self._linker: Linker | None = None
         self._manifests: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+        self._listings: dict[str, Listing] | None = None
         self.real_root = os.path.realpath(repo.root)
         self.link_roots = (repo.root, self.real_root, os.path.realpath(repo.cache_dir))
 
@@ -138,14 +139,26 @@ class Workspace:
     def listing(self, rel: str, *, temporary: bool = False) -> Listing:
         """The files of the folder `rel`; the temporary files a killed checkout
         leaves are not data and are left out unless `temporary` (checkout
-        lists them to remove them)."""
-        return walk_files(
+        lists them to remove them). While `keep_listings` holds, a folder is
+        walked once: status asks of `data` for data.dvc and again for the
+        stage that reads it (20,000 files: 0.2 s each)."""
+        if self._listings is not None and not temporary and rel in self._listings:
+            return self._listings[rel]
+        found = walk_files(
             self.repo.abs(rel),
             ignore_for=self.repo.ignore.for_walk(rel),
             link_roots=self.link_roots,
             temporary=temporary,
             sign=part_signatures,
         )
+        if self._listings is not None and not temporary:
+            self._listings[rel] = found
+        return found
+
+    def keep_listings(self, keep: bool = True) -> None:
+        """Walk each folder once from now on (`keep`), for a command that
+        does not change the workspace, or until it does (False: forget them)."""
+        self._listings = {} if keep else None
 
     def known_md5(self, rel: str, entry: FileEntry, *, legacy: bool) -> str | None:
         """The md5 the state remembers for this exact file, if any."""

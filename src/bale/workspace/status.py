@@ -89,6 +89,7 @@ def status(ws: Workspace, targets: list[str] | None = None) -> Status:
 
     index = load_index(ws.repo)
     dag = load_dag(ws, index)
+    ws.keep_listings()  # nothing is written: a folder two checks read is walked once
     addresses: list[str] = []
     rest = []
     for target in targets or []:
