@@ -407,6 +407,38 @@ def _add_s3_remote(lane: Lane, ctx: RunContext) -> None:
     lane.must("remote", "modify", "--local", "s3", "secret_access_key", S3_KEY)
 
 
+# Three stages on the dataset: the first reads the whole folder, the others
+# a small file each; the commands take milliseconds, so the times are the tools'.
+PIPELINE = """\
+stages:
+  index:
+    cmd: ls -R data > index.txt
+    deps:
+    - data
+    outs:
+    - index.txt
+  count:
+    cmd: wc -l index.txt > count.txt
+    deps:
+    - index.txt
+    outs:
+    - count.txt
+  report:
+    cmd: cat count.txt > report.txt
+    deps:
+    - count.txt
+    outs:
+    - report.txt
+"""
+
+
+def _pipeline_run(lane: Lane, ctx: RunContext) -> None:
+    """The pipeline written and run once (untimed): up to date afterwards."""
+    (lane.repo / "dvc.yaml").write_text(PIPELINE)
+    lane.must("repro")
+    lane.commit("pipeline")
+
+
 def _registry_ready(lane: Lane, ctx: RunContext) -> None:
     """The lane's repository as a registry (its remote config committed) and
     a fresh consumer repository beside it."""
@@ -452,6 +484,22 @@ STEPS: tuple[Step, ...] = (
         ("add", "data"),
         needs=("status-changed",),
         commands=("add",),
+        finish=_commit,
+    ),
+    Step(
+        "status-pipeline",
+        ("status",),
+        needs=("add-changed",),
+        commands=("status", "repro"),
+        prepare=_pipeline_run,
+    ),
+    Step("repro", ("repro",), needs=("status-pipeline",), commands=("repro",)),
+    Step(
+        "repro-changed",
+        ("repro",),
+        needs=("repro",),
+        commands=("repro",),
+        prepare=_change_one_file,
         finish=_commit,
     ),
     Step(
@@ -634,7 +682,7 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
         return None, {}
     offered = {}
     for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
-                "list", "import", "import-url", "update"):  # fmt: skip
+                "list", "import", "import-url", "update", "repro"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
