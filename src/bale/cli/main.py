@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "update": ("bale.cli.external_cmds", "Move imports to their source's newest version."),
     "repro": ("bale.cli.pipeline_cmds", "Run the pipeline stages whose inputs changed."),
     "dag": ("bale.cli.pipeline_cmds", "Show the stages and what each needs."),
+    "stage": ("bale.cli.stage_cmds", "Add stages to dvc.yaml, or list them."),
+    "run": ("bale.cli.stage_cmds", "Add a stage to dvc.yaml and run it."),
+    "freeze": ("bale.cli.stage_cmds", "Freeze stages: repro skips them."),
+    "unfreeze": ("bale.cli.stage_cmds", "Unfreeze stages."),
     "params": ("bale.cli.metrics_cmds", "Show changes in params: diff."),
     "metrics": ("bale.cli.metrics_cmds", "Show metrics and their changes: show, diff."),
 }
