@@ -145,7 +145,7 @@ def _wdir(repo, here: str, given: str | None) -> str:
 
 
 def _add(args: argparse.Namespace, *, run: bool) -> int:
-    from bale.errors import PipelineError
+    from bale.errors import GitTrackedError, PipelineError
     from bale.fsutil import atomic_write
     from bale.pipeline import edit
     from bale.pipeline.repro import load_dag
@@ -177,6 +177,13 @@ def _add(args: argparse.Namespace, *, run: bool) -> int:
         wdir, body,
         ignored_by=lambda rel: repo.ignore.ignored_by(rel, is_dir=os.path.isdir(repo.abs(rel))),
     )  # fmt: skip
+    # dvc's order for .gitignore entries: persistent outputs, metrics, plots, then outputs
+    cached = [posixpath.normpath(posixpath.join(wdir, path))
+              for path in [*args.outs_persist, *args.metrics, *args.plots, *args.outs]]  # fmt: skip
+    if repo.git is not None and cached:
+        in_git = repo.git.tracked([repo.abs(rel) for rel in cached])
+        if in_git:
+            raise GitTrackedError(repo.rel(sorted(in_git)[0]))
     address = args.name if pipeline == PIPELINE else f"{pipeline}:{args.name}"
     touched = [pipeline]
     with Workspace(repo) as ws, repo_lock(repo.tmp_dir):
@@ -194,18 +201,14 @@ def _add(args: argparse.Namespace, *, run: bool) -> int:
         edit.check_graph(edit.Producer(address, tuple(paths.deps), tuple(paths.outs)), others,
                          tracked)  # fmt: skip
         atomic_write(repo.abs(pipeline), text.encode("utf-8"))
-        if repo.git is not None:
-            # dvc's order: persistent outputs, metrics, plots, then outputs
-            for path in [*args.outs_persist, *args.metrics, *args.plots, *args.outs]:
-                rel = posixpath.normpath(posixpath.join(wdir, path))
-                folder = os.path.dirname(repo.abs(rel))
-                if not os.path.isdir(folder):
-                    print(f"WARNING: '{path}' is not in a .gitignore yet: its folder does not "
-                          "exist; bale adds it when the stage runs", file=sys.stderr)  # fmt: skip
-                    continue
-                written = gitignore.ignore(repo.git, repo.abs(rel))
-                if written is not None:
-                    touched.append(repo.rel(written))
+        for rel in cached if repo.git is not None else ():
+            if not os.path.isdir(os.path.dirname(repo.abs(rel))):
+                print(f"WARNING: '{rel}' is not in a .gitignore yet: its folder does not "
+                      "exist; bale adds it when the stage runs", file=sys.stderr)  # fmt: skip
+                continue
+            written = gitignore.ignore(repo.git, repo.abs(rel))
+            if written is not None:
+                touched.append(repo.rel(written))
     if not args.quiet:
         print(f"Added stage {args.name!r} in {PIPELINE!r}")
     if run:
