@@ -212,13 +212,13 @@ def _add(args: argparse.Namespace, *, run: bool) -> int:
     if not args.quiet:
         print(f"Added stage {args.name!r} in {PIPELINE!r}")
     if run:
-        touched[1:1] = _run(repo, args, address)
+        touched[1:1] = _run(repo, args)
     if not args.quiet:
         _git_hint(repo, touched)
     return 0
 
 
-def _run(repo, args: argparse.Namespace, address: str) -> list[str]:
+def _run(repo, args: argparse.Namespace) -> list[str]:
     """Run the stage just added, whether or not it is up to date; the lock
     files written."""
     from bale.cli.output import progress_for
