@@ -24,6 +24,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "-P", "--all-pipelines", action="store_true", help="every stage of the targets' files"
         )
         parser.add_argument("--dry", action="store_true", help="print what would run, run nothing")
+        parser.add_argument(
+            "--no-run-cache", action="store_true",
+            help="run changed stages even when the run cache holds a run with the same inputs",
+        )  # fmt: skip
         add_jobs(parser)
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
@@ -45,12 +49,13 @@ def cmd_repro(args: argparse.Namespace) -> int:
         downstream=args.downstream,
         whole_pipeline=args.all_pipelines,
         dry=args.dry,
+        no_run_cache=args.no_run_cache,
     )
 
     locks: set[str] = set()
 
     def report(step: Step, stage: Stage | None) -> None:
-        if step.outcome in ("ran", "recorded"):
+        if step.outcome in ("ran", "restored", "recorded"):
             locks.add(stage.lock_path if stage is not None else step.address)
         if args.quiet:
             return
@@ -64,6 +69,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
             print(f"Stage '{step.address}' didn't change, skipping")
         elif step.outcome == "frozen":
             print(f"Stage '{step.address}' is frozen, skipping")
+        elif step.outcome == "restored":
+            print(f"Stage '{step.address}' is cached - skipping run, checking out outputs")
         else:
             cmd = stage.definition.cmd
             print(f"\nRunning stage '{step.address}':")
@@ -71,9 +78,12 @@ def cmd_repro(args: argparse.Namespace) -> int:
                 print(f"> {line}")
         sys.stdout.flush()  # before the command's own output
 
+    def warn(message: str) -> None:
+        print(f"WARNING: {message}", file=sys.stderr)
+
     ws = _workspace(args)
     with ws, _locked(ws):
-        repro(ws, args.targets, options, report=report)
+        repro(ws, args.targets, options, report=report, warn=warn)
     if not args.quiet:
         if not locks:
             print("Data and pipelines are up to date.")

@@ -25,6 +25,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         _scope_flags(parser)
         if name == "pull":
             parser.add_argument("-f", "--force", action="store_true", help="discard local changes")
+        parser.add_argument(
+            "--run-cache", action=argparse.BooleanOptionalAction, default=False,
+            help="also the run cache: saved runs of stages and the outputs they name",
+        )  # fmt: skip
         parser.set_defaults(func={"push": cmd_push, "pull": cmd_pull, "fetch": cmd_fetch}[name])
     elif name == "gc":
         parser.add_argument("-w", "--workspace", action="store_true", help="keep the workspace's")
@@ -84,13 +88,15 @@ def _warn_unreadable(result) -> None:
             f"WARNING: {unreadable} could not be read; the data it records was left out",
             file=sys.stderr,
         )
+    for warning in result.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
 
 
 def cmd_push(args: argparse.Namespace) -> int:
     from bale.workspace.sync import push
 
     with _workspace(args) as ws:
-        result = push(ws, _scope(args), remote=args.remote)
+        result = push(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
     _warn_unreadable(result)
     if result.missing:
         first = result.missing[0]
@@ -107,7 +113,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from bale.workspace.sync import fetch
 
     with _workspace(args) as ws:
-        result = fetch(ws, _scope(args), remote=args.remote)
+        result = fetch(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
     _warn_unreadable(result)
     _report(result, "fetch", args.quiet)
     return 0
@@ -120,7 +126,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from bale.workspace.sync import fetch
 
     with _workspace(args) as ws:
-        result = fetch(ws, _scope(args), remote=args.remote)
+        result = fetch(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
         _warn_unreadable(result)
         if result.failed:
             _report(result, "fetch", args.quiet)

@@ -34,8 +34,9 @@ DEFAULT_PARAMS = "params.yaml"
 
 
 class Step(NamedTuple):
-    """One stage of a repro and what became of it: `ran`, `unchanged`
-    (up to date, skipped) or `frozen`; `why` says what made it run."""
+    """One stage of a repro and what became of it: `ran`, `restored` (its
+    outputs checked out of the run cache instead), `unchanged` (up to date,
+    skipped) or `frozen`; `why` says what made it run."""
 
     address: str
     outcome: str
@@ -48,6 +49,7 @@ class Options(NamedTuple):
     downstream: bool = False
     whole_pipeline: bool = False  # -P
     dry: bool = False
+    no_run_cache: bool = False  # run changed stages, not only check out a saved run
 
 
 DEFAULTS = Options()
@@ -119,9 +121,15 @@ def repro(
     options: Options = DEFAULTS,
     *,
     report: Callable[[Step, Stage | None], None] = lambda step, stage: None,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> list[Step]:
     """Run the stages of `targets` that changed; `report` is told of each
-    stage as it is decided, before a command that runs prints anything.
+    stage as it is decided, before a command that runs prints anything, and
+    `warn` of run cache entries that were ignored.
+
+    A stage that must run is first looked up in the run cache (`runcache`),
+    as dvc does unless forced: a saved run with the same inputs is checked
+    out (`restored`) instead of running the command.
 
     `.dvc` files whose outputs the stages read are data sources, as in dvc:
     changed data there is recorded first (as `commit` would), then the
@@ -156,13 +164,21 @@ def repro(
                 step = Step(address, "ran", changes)
             else:
                 step = Step(address, "unchanged")
+        if step.outcome == "ran" and not options.dry:
+            # Reported once decided: before the command runs, or as restored.
+            outcome = run_stage(
+                ws, stage, force=options.force, no_run_cache=options.no_run_cache,
+                before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
+            )  # fmt: skip
+            if outcome == "restored":
+                step = step._replace(outcome=outcome)
+                report(step, stage)
+            steps.append(step)
+            continue
         report(step, stage)
         steps.append(step)
         if step.outcome == "ran":
-            if options.dry:
-                dirty.add(address)
-            else:
-                run_stage(ws, stage)
+            dirty.add(address)  # --dry
     return steps
 
 
@@ -178,26 +194,53 @@ def _data_sources(index: Index, stages: list[Stage]) -> list[str]:
     return sorted(found)
 
 
-def run_stage(ws: Workspace, stage: Stage) -> None:
-    """Hash the inputs, clear the outputs, run the command, then record.
+def run_stage(
+    ws: Workspace,
+    stage: Stage,
+    *,
+    force: bool = False,
+    no_run_cache: bool = False,
+    before_run: Callable[[], None] = lambda: None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> str:
+    """Hash the inputs, clear the outputs, then check a saved run out of the
+    run cache or run the command, and record; "restored" or "ran".
+
+    Unless `force`, the run `dvc.lock` records and then (unless
+    `no_run_cache`) the run cache are tried first, as dvc tries them; a run
+    of a stage dvc would keep is saved there. `before_run` is called just
+    before the command runs.
 
     Raises:
         StageFailedError, PipelineError: see `repro`.
     """
+    from bale.pipeline import runcache
+
     definition = stage.definition
     try:
         deps = [hashed_dep(ws, rel, w) for rel, w in zip(stage.deps, definition.deps, strict=True)]
         params = _params(ws, stage)
     except PipelineError as exc:
         raise PipelineError(f"stage '{stage.address}': {exc}") from exc
-    for rel, out in stage.outs:
-        if not out.persist:
-            _remove(ws.repo.abs(rel))
+    # From here the stage writes: folders listed before (`keep_listings`)
+    # are walked again, or its outputs would be saved as they were.
+    ws.keep_listings(False)
+    _remove_outs(ws, stage)
+    if not force:
+        restored = runcache.restore(ws, stage, deps, params, run_cache=not no_run_cache, warn=warn)
+        if restored is not None:
+            runcache.save(ws, stage, restored)  # a run dvc.lock had, kept as dvc keeps it
+            _record(ws, stage, restored)
+            return "restored"
+        _remove_outs(ws, stage)  # what a checkout that failed half-way placed
+    before_run()
     env = dict(os.environ, DVC_ROOT=ws.repo.root, DVC_STAGE=stage.address)
     for cmd in [definition.cmd] if isinstance(definition.cmd, str) else definition.cmd:
         code = _run(str(cmd), env, ws.repo.abs(stage.wdir))
         if code != 0:
             raise StageFailedError(stage.address, str(cmd), code)
+    # dvc stores uncached metrics and plots with a run it keeps, to restore them.
+    keep_run = runcache.saves(stage, params)
     outs = []
     for rel, out in stage.outs:
         if not os.path.lexists(ws.repo.abs(rel)):
@@ -206,11 +249,25 @@ def run_stage(ws: Workspace, stage: Stage) -> None:
                 "fix the command or the stage's outs"
             )
         ws.check_inside(rel, follow=True)
-        saved = save_path(ws, rel, commit=out.cache)
+        saved = save_path(ws, rel, commit=out.cache or keep_run)
         outs.append(Out(out.path, saved.oid, size=saved.size, nfiles=saved.nfiles,
                         isexec=saved.isexec))  # fmt: skip
-    ws.store.sync()  # the objects are durable before the lock names them
-    _write_lock(ws, stage, lock_stage(definition.cmd, deps, params, outs))
+    ws.store.sync()  # the objects are durable before the lock and the run cache name them
+    body = lock_stage(definition.cmd, deps, params, outs)
+    runcache.save(ws, stage, body)
+    _record(ws, stage, body)
+    return "ran"
+
+
+def _remove_outs(ws: Workspace, stage: Stage) -> None:
+    for rel, out in stage.outs:
+        if not out.persist:
+            _remove(ws.repo.abs(rel))
+
+
+def _record(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
+    """Write the stage's lock entry, then git-ignore its cached outputs."""
+    _write_lock(ws, stage, body)
     if ws.repo.git is not None:
         for rel, out in stage.outs:
             if out.cache:

@@ -16,6 +16,8 @@ from bale.workspace.context import Presence, Workspace
 from bale.workspace.used import Unreadable, UsedOut, objects_of, used_outs
 
 if TYPE_CHECKING:
+    import threading
+
     from bale.workspace.index import Index
 
 Obj = tuple[str, bool]  # (oid, legacy)
@@ -31,9 +33,10 @@ class MissingObject(NamedTuple):
 
 class SyncResult:
     """What a push or fetch did: objects moved, objects that failed, objects
-    the cache lacks, and files of history that could not be read."""
+    the cache lacks, files of history that could not be read, and what was
+    left out of the run cache and why (`warnings`)."""
 
-    __slots__ = ("failed", "missing", "transferred", "unreadable")
+    __slots__ = ("failed", "missing", "transferred", "unreadable", "warnings")
 
     def __init__(self) -> None:
         self.transferred = 0
@@ -41,6 +44,7 @@ class SyncResult:
         self.failed: list[tuple[str, BaleError]] = []
         self.missing: list[MissingObject] = []
         self.unreadable: list[Unreadable] = []
+        self.warnings: list[str] = []
 
 
 class Scope(NamedTuple):
@@ -181,10 +185,16 @@ def _each_remote(
     return result
 
 
-def push(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
+def push(
+    ws: Workspace, scope: Scope, *, remote: str | None = None, run_cache: bool = False
+) -> SyncResult:
     """Upload what the chosen revisions use and their remotes lack; folders'
-    manifests go last, so a remote never names a folder it cannot serve."""
-    return _each_remote(ws, scope, remote, _push_to, for_push=True)
+    manifests go last, so a remote never names a folder it cannot serve.
+    With `run_cache`, the run cache too (`push_run_cache`)."""
+    result = _each_remote(ws, scope, remote, _push_to, for_push=True)
+    if run_cache:
+        push_run_cache(ws, result, remote=remote)
+    return result
 
 
 def _push_to(
@@ -223,12 +233,15 @@ def _push_to(
         result.missing += [MissingObject(o[0], names[o]) for o in sorted(objects - present)]
 
 
-def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResult:
+def fetch(
+    ws: Workspace, scope: Scope, *, remote: str | None = None, run_cache: bool = False
+) -> SyncResult:
     """Download into the cache what the chosen revisions use and the cache
     lacks, each output from its remote. An import whose data this
     repository's remote lacks (or that has no remote) is fetched from its
     source: a repository at the commit it is locked to, a URL as its `.dvc`
-    file records it (`_fetch_url_imports`)."""
+    file records it (`_fetch_url_imports`). With `run_cache`, the remote's
+    run cache too (`fetch_run_cache`)."""
     from bale.errors import ConfigError
     from bale.workspace.index import load_index
 
@@ -252,6 +265,8 @@ def fetch(ws: Workspace, scope: Scope, *, remote: str | None = None) -> SyncResu
                if u.dvcfile in index.url_imports and not ws.in_cache(u.out)}  # fmt: skip
     if lacking or partial:
         _fetch_url_imports(ws, sorted(lacking | set(partial)), index, result)
+    if run_cache:
+        fetch_run_cache(ws, result, remote=remote)
     return result
 
 
@@ -355,6 +370,169 @@ def _fetch_from(
         result.failed += done.failed
     finally:
         backend.close()
+
+
+def _run_outs(
+    ws: Workspace, names: list[tuple[str, str]], result: SyncResult
+) -> tuple[list[tuple[str, str]], list[UsedOut]]:
+    """The runs `names` of the cache that can be read, and the outputs they
+    record; a run that cannot be read is warned of and left out."""
+    from bale.errors import DvcFileError
+    from bale.pipeline import runcache
+
+    readable = []
+    outs = []
+    for key, value in names:
+        try:
+            entry = runcache.read_entry(ws, key, value)
+        except FileNotFoundError:
+            continue
+        except DvcFileError as err:
+            result.warnings.append(f"{err}; left it out")
+            continue
+        readable.append((key, value))
+        rel = runcache.entry_relpath(key, value)
+        outs += [UsedOut(o.path, o._replace(cache=True), rel) for o in entry.outs]
+    return readable, outs
+
+
+def _remote_runs(backend, result: SyncResult) -> set[tuple[str, str]] | None:
+    """(key, value) of every run under the remote's `runs/`; None (with a
+    warning) for a remote that cannot be listed, which dvc refuses too."""
+    from bale.pipeline import runcache
+    from bale.remotes import transfer
+
+    if backend.list_cost == float("inf"):
+        result.warnings.append(
+            f"remote '{backend.url}' cannot be listed (http), so it holds no run cache; "
+            "the run cache was left out"
+        )
+        return None
+    found = set()
+    for stat in transfer.walk_source(backend, runcache.RUNS_DIR):
+        parsed = runcache.parse_relpath(stat.relpath)
+        if parsed is not None:
+            found.add(parsed)
+    return found
+
+
+def push_run_cache(ws: Workspace, result: SyncResult, *, remote: str | None = None) -> None:
+    """Upload the runs of the cache (`runs/`, dvc's layout) the remote lacks,
+    after the objects they name that the cache holds, so another clone (or
+    dvc, with `repro --pull`) can restore them. dvc uploads the runs alone.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole.
+    """
+    from bale.pipeline import runcache
+    from bale.remotes.runner import retry, run_all
+
+    names, outs = _run_outs(ws, runcache.local_entries(ws), result)
+    if outs:
+        objects = SyncResult()
+        _push_to(ws, outs, None, remote, objects)  # what the cache lacks is left out
+        result.transferred += objects.transferred
+        result.failed += objects.failed
+    _spec, backend = open_backend(ws, remote)
+    try:
+        on_remote = _remote_runs(backend, result)
+        if on_remote is None:
+            return
+        todo = [n for n in names if n not in on_remote]
+
+        def work(name: tuple[str, str], stop: threading.Event) -> None:
+            path = runcache.entry_path(ws, *name)
+            retry(lambda: backend.put_file(path, runcache.entry_relpath(*name)), stop)
+
+        def done(name: tuple[str, str], value: object, err: BaseException | None) -> None:
+            if err is None:
+                result.transferred += 1
+            else:
+                result.failed.append((runcache.entry_relpath(*name), err))  # type: ignore[arg-type]
+
+        run_all(todo, work, jobs=ws.jobs or backend.default_jobs, on_result=done)
+    finally:
+        backend.close()
+
+
+def fetch_run_cache(ws: Workspace, result: SyncResult, *, remote: str | None = None) -> None:
+    """Download the remote's runs the cache lacks, each checked against its
+    names before it is kept (a run that is not is warned of, and nothing of
+    it written), then the objects every run of the remote names that the
+    cache lacks. Objects the remote lacks are no failure: dvc pushes runs
+    without them; the runs cannot be restored until the objects come.
+
+    Raises:
+        RemoteAccessError: the remote failed as a whole.
+    """
+    from bale.errors import DvcFileError, RemoteObjectMissingError
+    from bale.fsutil import remove_file, tmp_name
+    from bale.pipeline import runcache
+    from bale.remotes.runner import retry, run_all
+
+    _spec, backend = open_backend(ws, remote)
+    try:
+        on_remote = _remote_runs(backend, result)
+        if on_remote is None:
+            return
+        names = sorted(on_remote)
+        todo = [n for n in names if not os.path.exists(runcache.entry_path(ws, *n))]
+        root = runcache.runs_root(ws)
+        if todo:
+            os.makedirs(root, exist_ok=True)
+
+        def work(name: tuple[str, str], stop: threading.Event) -> str:
+            """`kept`, `gone` (removed since it was listed), or why it was ignored."""
+            key, value = name
+            rel = runcache.entry_relpath(key, value)
+            dest = runcache.entry_path(ws, key, value)
+            # Downloaded beside the runs and kept only once checked: nothing
+            # of a bad entry is left, not even its folder.
+            tmp = tmp_name(os.path.join(root, "fetch"))
+
+            def get() -> None:
+                remove_file(tmp)  # a retry starts from nothing
+                backend.get_file(rel, tmp)
+
+            try:
+                retry(get, stop)
+                with open(tmp, "rb") as fobj:
+                    data = fobj.read()
+                try:
+                    runcache.parse_entry(data.decode("utf-8"), key=key, value=value,
+                                         origin=f"{backend.url}/{rel}")  # fmt: skip
+                except UnicodeDecodeError:
+                    return f"run cache entry '{backend.url}/{rel}' is not text; ignored it"
+                except DvcFileError as err:
+                    return f"{err}; ignored it"
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
+                os.replace(tmp, dest)
+            except FileNotFoundError as err:
+                if err.filename == tmp:
+                    raise
+                return "gone"
+            finally:
+                remove_file(tmp)
+            return "kept"
+
+        def done(name: tuple[str, str], value: object, err: BaseException | None) -> None:
+            if err is not None:
+                result.failed.append((runcache.entry_relpath(*name), err))  # type: ignore[arg-type]
+            elif value == "kept":
+                result.transferred += 1
+            elif value != "gone":
+                result.warnings.append(str(value))
+
+        run_all(todo, work, jobs=ws.jobs or backend.default_jobs, on_result=done)
+    finally:
+        backend.close()
+    _names, outs = _run_outs(ws, names, SyncResult())  # the ignored ones were warned of
+    if outs:
+        objects = SyncResult()
+        _fetch_from(ws, outs, None, remote, objects)
+        result.transferred += objects.transferred
+        result.failed += [f for f in objects.failed
+                          if not isinstance(f[1], RemoteObjectMissingError)]  # fmt: skip
 
 
 class CloudStatus(NamedTuple):
