@@ -143,6 +143,7 @@ def repro(
     index = load_index(ws.repo)
     dag = load_dag(ws, index)
     chosen = plan(ws, dag, targets, options)
+    ws.keep_listings()  # until a stage writes: a data source and its reader walk it once
     steps: list[Step] = []
     for dvcfile in _data_sources(index, [dag.stages[a] for a in chosen]):
         changed = [t for t in index.tracked if t.dvcfile == dvcfile
@@ -170,6 +171,7 @@ def repro(
                 ws, stage, force=options.force, no_run_cache=options.no_run_cache,
                 before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
             )  # fmt: skip
+            ws.keep_listings()  # afresh: the stage wrote
             if outcome == "restored":
                 step = step._replace(outcome=outcome)
                 report(step, stage)
