@@ -196,6 +196,13 @@ def _data_sources(index: Index, stages: list[Stage]) -> list[str]:
     return sorted(found)
 
 
+class Prepared(NamedTuple):
+    """A stage about to run: its dependencies and params as hashed before."""
+
+    deps: list[Out]
+    params: dict[str, dict[str, Any]]
+
+
 def run_stage(
     ws: Workspace,
     stage: Stage,
@@ -216,6 +223,29 @@ def run_stage(
     Raises:
         StageFailedError, PipelineError: see `repro`.
     """
+    prepared = prepare_stage(ws, stage, force=force, no_run_cache=no_run_cache, warn=warn)
+    if prepared is None:
+        return "restored"
+    before_run()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        run_commands(ws, stage)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    finish_stage(ws, stage, prepared)
+    return "ran"
+
+
+def prepare_stage(
+    ws: Workspace,
+    stage: Stage,
+    *,
+    force: bool,
+    no_run_cache: bool,
+    warn: Callable[[str], None],
+) -> Prepared | None:
+    """Hash the inputs and clear the outputs; None when a saved run was
+    checked out and recorded instead (see `run_stage`)."""
     from bale.pipeline import runcache
 
     definition = stage.definition
@@ -233,16 +263,43 @@ def run_stage(
         if restored is not None:
             runcache.save(ws, stage, restored)  # a run dvc.lock had, kept as dvc keeps it
             _record(ws, stage, restored)
-            return "restored"
+            return None
         _remove_outs(ws, stage)  # what a checkout that failed half-way placed
-    before_run()
+    return Prepared(deps, params)
+
+
+def run_commands(ws: Workspace, stage: Stage) -> None:
+    """The stage's commands in turn, with the user's shell in its wdir, the
+    output going straight to the terminal; Ctrl-C reaches the commands (the
+    caller ignores it meanwhile), whose exit status then says they stopped.
+    Touches nothing of bale's, so stages can run in threads.
+
+    Raises:
+        StageFailedError: a command exited non-zero.
+    """
+    definition = stage.definition
     env = dict(os.environ, DVC_ROOT=ws.repo.root, DVC_STAGE=stage.address)
+    shell = os.environ.get("SHELL") or "/bin/sh"
     for cmd in [definition.cmd] if isinstance(definition.cmd, str) else definition.cmd:
-        code = _run(str(cmd), env, ws.repo.abs(stage.wdir))
+        try:
+            code = subprocess.call([shell, "-c", str(cmd)], cwd=ws.repo.abs(stage.wdir), env=env)
+        except OSError as exc:
+            raise PipelineError(f"cannot run '{cmd}' with {shell}: {exc.strerror}") from exc
         if code != 0:
             raise StageFailedError(stage.address, str(cmd), code)
+
+
+def finish_stage(ws: Workspace, stage: Stage, prepared: Prepared) -> None:
+    """Save the outputs the command made (the cache, durably), then the lock
+    entry, the run cache and `.gitignore`.
+
+    Raises:
+        PipelineError: an output was not made.
+    """
+    from bale.pipeline import runcache
+
     # dvc stores uncached metrics and plots with a run it keeps, to restore them.
-    keep_run = runcache.saves(stage, params)
+    keep_run = runcache.saves(stage, prepared.params)
     outs = []
     for rel, out in stage.outs:
         if not os.path.lexists(ws.repo.abs(rel)):
@@ -255,10 +312,9 @@ def run_stage(
         outs.append(Out(out.path, saved.oid, size=saved.size, nfiles=saved.nfiles,
                         isexec=saved.isexec))  # fmt: skip
     ws.store.sync()  # the objects are durable before the lock and the run cache name them
-    body = lock_stage(definition.cmd, deps, params, outs)
+    body = lock_stage(stage.definition.cmd, prepared.deps, prepared.params, outs)
     runcache.save(ws, stage, body)
     _record(ws, stage, body)
-    return "ran"
 
 
 def _remove_outs(ws: Workspace, stage: Stage) -> None:
@@ -298,21 +354,6 @@ def _remove(path: str) -> None:
         shutil.rmtree(path)
     elif os.path.lexists(path):
         os.unlink(path)
-
-
-def _run(cmd: str, env: dict[str, str], cwd: str) -> int:
-    """Run one command with the user's shell in `cwd`, its output going
-    straight to the terminal. Ctrl-C reaches the command (same process
-    group) and bale ignores it meanwhile: the command decides, and its exit
-    status says it stopped."""
-    shell = os.environ.get("SHELL") or "/bin/sh"
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        return subprocess.call([shell, "-c", cmd], cwd=cwd, env=env)
-    except OSError as exc:
-        raise PipelineError(f"cannot run '{cmd}' with {shell}: {exc.strerror}") from exc
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _write_lock(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
