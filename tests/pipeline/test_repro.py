@@ -375,3 +375,36 @@ stages:
     assert bale("push", cwd=repo).stdout.strip() == "2 files pushed"  # not the .log files
     assert "in sync" in dvc("status", "-c", cwd=repo).stdout
     assert "/a.log" not in (repo / ".gitignore").read_text()
+
+
+def test_independent_stages_run_at_once_with_jobs(repo: Path, bale, dvc):
+    """Two stages that each wait for the other's mark can only finish when
+    they run at the same time; what depends on both runs after them."""
+    wait_for = (
+        "i=0; while [ ! -e {0} ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; test -e {0}"
+    )
+    write_tree(repo, {"dvc.yaml": f"""\
+stages:
+  left:
+    cmd: touch left.mark && {wait_for.format("right.mark")} && echo l > l.txt
+    outs: [l.txt]
+  right:
+    cmd: touch right.mark && {wait_for.format("left.mark")} && echo r > r.txt
+    outs: [r.txt]
+  both:
+    cmd: cat l.txt r.txt > both.txt
+    deps: [l.txt, r.txt]
+    outs: [both.txt]
+"""})  # fmt: skip
+    proc = bale("repro", "-j", "2", cwd=repo)
+    assert sorted(ran(proc)) == ["both", "left", "right"] and ran(proc)[-1] == "both"
+    assert (repo / "both.txt").read_text() == "l\nr\n"
+    assert "up to date" in dvc("status", cwd=repo).stdout
+    for mark in ("left.mark", "right.mark"):
+        (repo / mark).unlink()
+    text = (repo / "dvc.yaml").read_text().replace("echo r > r.txt", "exit 4")
+    (repo / "dvc.yaml").write_text(text)
+    proc = bale("repro", "-j", "2", cwd=repo, ok=False)
+    last_error(proc, "stage 'right'", "exited with status 4")
+    assert "both" not in ran(proc)
+    assert "left" not in json.loads(bale("status", "--json", cwd=repo).stdout)  # recorded

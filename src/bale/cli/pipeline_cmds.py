@@ -28,7 +28,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--no-run-cache", action="store_true",
             help="run changed stages even when the run cache holds a run with the same inputs",
         )  # fmt: skip
-        add_jobs(parser)
+        add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
         parser.add_argument("target", nargs="?", metavar="TARGET")
@@ -50,6 +50,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         whole_pipeline=args.all_pipelines,
         dry=args.dry,
         no_run_cache=args.no_run_cache,
+        jobs=args.jobs or 1,
     )
 
     locks: set[str] = set()

@@ -50,6 +50,7 @@ class Options(NamedTuple):
     whole_pipeline: bool = False  # -P
     dry: bool = False
     no_run_cache: bool = False  # run changed stages, not only check out a saved run
+    jobs: int = 1  # stages whose commands may run at once
 
 
 DEFAULTS = Options()
@@ -153,6 +154,8 @@ def repro(
         steps.append(step)
         if changed and not options.dry:
             commit(ws, [dvcfile])
+    if options.jobs > 1 and not options.dry:
+        return steps + _run_parallel(ws, dag, chosen, options, report, warn)
     dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
     for address in chosen:
         stage = dag.stages[address]
@@ -181,6 +184,81 @@ def repro(
         steps.append(step)
         if step.outcome == "ran":
             dirty.add(address)  # --dry
+    return steps
+
+
+def _decide(ws: Workspace, stage: Stage, options: Options) -> Step:
+    if stage.definition.frozen:
+        return Step(stage.address, "frozen")
+    changes = stage_changes(ws, stage)
+    if options.force or must_run(changes, stage):
+        return Step(stage.address, "ran", changes)
+    return Step(stage.address, "unchanged")
+
+
+def _run_parallel(
+    ws: Workspace,
+    dag: Dag,
+    chosen: list[str],
+    options: Options,
+    report: Callable[[Step, Stage | None], None],
+    warn: Callable[[str], None],
+) -> list[Step]:
+    """`repro -j N`: a stage is decided once the stages it needs are done,
+    and up to N commands run at once, in threads; hashing, the cache and the
+    lock stay on this thread. After a failure no stage starts; those running
+    finish and are recorded, then the first failure is raised."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    ws.keep_listings(False)  # other stages write while one is decided
+    wanted = set(chosen)
+    pending = list(chosen)
+    done: set[str] = set()
+    steps: list[Step] = []
+    running: dict[Future, tuple[Step, Stage, Prepared]] = {}
+    failure: BaseException | None = None
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the commands get Ctrl-C
+    try:
+        with ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            while pending or running:
+                for address in [a for a in pending if not (dag.needs[a] & wanted) - done]:
+                    if failure is not None or len(running) >= options.jobs:
+                        break
+                    pending.remove(address)
+                    stage = dag.stages[address]
+                    step = _decide(ws, stage, options)
+                    prepared = None
+                    if step.outcome == "ran":
+                        prepared = prepare_stage(
+                            ws, stage, force=options.force, no_run_cache=options.no_run_cache,
+                            warn=warn,
+                        )  # fmt: skip
+                        if prepared is None:
+                            step = step._replace(outcome="restored")
+                    report(step, stage)
+                    if prepared is None:
+                        steps.append(step)
+                        done.add(address)
+                        continue
+                    running[pool.submit(run_commands, ws, stage)] = (step, stage, prepared)
+                if failure is not None and not running:
+                    break
+                if not running:
+                    continue
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    step, stage, prepared = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        failure = failure or error
+                        continue
+                    finish_stage(ws, stage, prepared)
+                    steps.append(step)
+                    done.add(step.address)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if failure is not None:
+        raise failure
     return steps
 
 
