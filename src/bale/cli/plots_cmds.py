@@ -421,10 +421,12 @@ def _fmt(value: float, step: float) -> str:
     return f"{value:.{digits}f}"
 
 
-def _frame(plot: Plot, label: str | None = None) -> list[str]:
+def _frame(plot: Plot, legend: list[str], label: str | None = None) -> list[str]:
+    """The opening of a drawing, wide enough for its legend's longest line."""
     title = plot.props["title"] if label is None else f"{plot.props['title']} ({label})"
+    width = W - RIGHT + max([RIGHT, *(48 + 7 * len(line) for line in legend)])
     return [
-        f'<svg width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img">',
+        f'<svg width="{width}" height="{H}" viewBox="0 0 {width} {H}" role="img">',
         f"<title>{escape(str(title))}</title>",
         f'<text x="{(LEFT + W - RIGHT) / 2}" y="22" text-anchor="middle" font-size="15" '
         f'font-weight="bold">{escape(str(title))}</text>',
@@ -497,7 +499,7 @@ def _xy(plot: Plot, *, points: bool) -> str:
     def py(b: float) -> float:
         return round(H - BOTTOM - (b - y_lo) / (y_hi - y_lo) * height, 2)
 
-    parts = _frame(plot)
+    parts = _frame(plot, _labels(plot.series))
     names = list(categories)
     x_step = x_ticks[1] - x_ticks[0] if len(x_ticks) > 1 else 1.0
     y_step = y_ticks[1] - y_ticks[0] if len(y_ticks) > 1 else 1.0
@@ -563,7 +565,7 @@ def _bars(plot: Plot, *, ordered: bool) -> str:
     def px(a: float) -> float:
         return round(LEFT + (a - lo) / (hi - lo) * width, 2)
 
-    parts = _frame(plot)
+    parts = _frame(plot, _labels(plot.series))
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     for tick in ticks:
         parts.append(
@@ -615,7 +617,7 @@ def _confusion(plot: Plot, series: Series, *, normalized: bool, label: str) -> s
     cell_h = (H - TOP - BOTTOM) / max(len(rows), 1)
     shares = {k: n / totals[k[0]] if normalized else n for k, n in counts.items()}
     top = max(shares.values(), default=1) or 1
-    parts = _frame(plot, label)
+    parts = _frame(plot, [], label)
     for r, row in enumerate(rows):
         parts.append(
             f'<text x="{LEFT - 6}" y="{round(TOP + (r + 0.5) * cell_h + 4, 2)}" '

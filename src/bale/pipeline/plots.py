@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from bale.errors import BaleError, DvcFileError, TargetNotFoundError
-from bale.formats.lockfile import PIPELINE_FILE
+from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.formats.params import compose_yaml, construct_yaml, parse_params
 from bale.pipeline.metrics import (
     WORKSPACE,
@@ -37,6 +37,7 @@ from bale.pipeline.metrics import (
     has_commits,
     opened_side,
 )
+from bale.repo.ignore import IGNORE_FILE
 from bale.repo.repository import Repo
 
 INDEX = "step"  # the x of a plot that names none: the row's index
@@ -309,8 +310,8 @@ def _closest(path: str, parents: list[str]) -> str:
 def _stage_plot_flags(files: Files, config: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(stage, path as written) -> the plot properties in the stage's
     `plots:` flags, read from the file as written: `parse_pipeline` keeps
-    no plot flags. A path or stage built by `${}`, foreach or matrix finds
-    none (its plot has DVC's defaults)."""
+    no plot flags. A path built by `${}` finds none, and a flag built by
+    `${}` is left out (DVC's defaults stand for them)."""
     text = _text(files, config)
     data = construct_yaml(compose_yaml(text or "", config)) or {}
     stages = data.get("stages") if isinstance(data, dict) else None
@@ -323,9 +324,13 @@ def _stage_plot_flags(files: Files, config: str) -> dict[tuple[str, str], dict[s
             if isinstance(entry, dict):
                 for path, flags in entry.items():
                     if isinstance(flags, dict):
-                        own = {k: flags[k] for k in PROPS if k in flags}
+                        own = {k: flags[k] for k in PROPS if k in flags and not _built(flags[k])}
                         found.setdefault((str(name), str(path)), {}).update(own)
     return found
+
+
+def _built(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
 
 
 def _props_of_output(output_props: dict[str, dict[str, Any]], path: str) -> dict[str, Any]:
@@ -352,7 +357,16 @@ def _matches(targets: list[str], config: str, plot_id: str) -> bool:
 
 
 def _unpack(files: Files, path: str) -> list[str]:
-    return files.files_under(path) or [path]
+    """A folder's files (its `dvc.yaml`, `dvc.lock`, `.dvc` and `.dvcignore`
+    files left out, as DVC's filesystem hides them), or the path itself."""
+    inside = files.files_under(path)
+    if not inside:
+        return [path]
+    return [f for f in inside if not _is_dvc_file(posixpath.basename(f))]
+
+
+def _is_dvc_file(name: str) -> bool:
+    return name in (PIPELINE_FILE, LOCK_FILE, IGNORE_FILE) or name.endswith(".dvc")
 
 
 def _exists(files: Files, path: str) -> bool:
