@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A short end-to-end run of bale's main job on a temporary registry:
-# init, add a dataset, status, change a file, status, checkout, and (once
-# remotes are available) push to and pull from a local-folder remote.
+# init, add a dataset, status, change a file, status, checkout, push to and
+# pull from a local-folder remote; then a project imports the collection and
+# runs a pipeline stage on it.
 set -euo pipefail
 
 work=$(mktemp -d)
@@ -38,5 +39,15 @@ if bale remote -h >/dev/null 2>&1; then
   rm -rf raw/01_collection .dvc/cache
   step bale pull
   step bale status
+  git add .dvc/config && git commit -qm "remote"
 fi
+
+# A project that takes the collection from the registry and derives data from it.
+cd "$work" && mkdir project && cd project
+git init -q -b main && bale init -q && git commit -qm "init project"
+step bale import "$work/registry" raw/01_collection -o collection
+step bale stage add -n count -d collection -o count.txt "ls collection/images | wc -l > count.txt"
+step bale repro
+step cat dvc.lock
+step bale status
 printf '\nDemo finished: the registry lived in %s and is removed now.\n' "$work"
