@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from bale.errors import BaleError, DvcFileError, TargetNotFoundError
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
 from bale.formats.params import compose_yaml, construct_yaml, parse_params
+from bale.hashing.walk import SKIP_DIRS
 from bale.pipeline.metrics import (
     WORKSPACE,
     Files,
@@ -358,11 +359,13 @@ def _matches(targets: list[str], config: str, plot_id: str) -> bool:
 
 def _unpack(files: Files, path: str) -> list[str]:
     """A folder's files (its `dvc.yaml`, `dvc.lock`, `.dvc` and `.dvcignore`
-    files left out, as DVC's filesystem hides them), or the path itself."""
+    files and what `.git` and `.dvc` hold left out, as DVC's filesystem
+    hides them), or the path itself."""
     inside = files.files_under(path)
     if not inside:
         return [path]
-    return [f for f in inside if not _is_dvc_file(posixpath.basename(f))]
+    return [f for f in inside if not _is_dvc_file(posixpath.basename(f))
+            and SKIP_DIRS.isdisjoint(f.split("/"))]  # fmt: skip
 
 
 def _is_dvc_file(name: str) -> bool:
