@@ -408,3 +408,20 @@ stages:
     last_error(proc, "stage 'right'", "exited with status 4")
     assert "both" not in ran(proc)
     assert "left" not in json.loads(bale("status", "--json", cwd=repo).stdout)  # recorded
+
+
+def test_pull_downloads_what_an_unchanged_stage_lacks_instead_of_running_it(
+    twins: tuple[Path, Path], tmp_path: Path, bale, git
+):
+    root, _ = twins
+    bale("repro", "-q", cwd=root)
+    bale("remote", "add", "-d", "store", str(tmp_path / "store"), cwd=root)
+    bale("push", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "ran", cwd=root)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(root), str(clone), cwd=tmp_path)
+    proc = bale("repro", "--pull", "--no-run-cache", cwd=clone)
+    assert ran(proc) == [] and "its outputs were pulled" in proc.stdout
+    assert (clone / "model.txt").read_text() == (root / "model.txt").read_text()
+    assert bale("status", cwd=clone).stdout.strip() == "Data and pipelines are up to date."

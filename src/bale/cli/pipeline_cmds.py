@@ -28,6 +28,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--no-run-cache", action="store_true",
             help="run changed stages even when the run cache holds a run with the same inputs",
         )  # fmt: skip
+        parser.add_argument(
+            "--pull", action="store_true",
+            help="download the missing outputs of unchanged stages instead of running them",
+        )  # fmt: skip
         add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
@@ -51,6 +55,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         dry=args.dry,
         no_run_cache=args.no_run_cache,
         jobs=args.jobs or 1,
+        pull=args.pull,
     )
 
     locks: set[str] = set()
@@ -70,6 +75,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
             print(f"Stage '{step.address}' didn't change, skipping")
         elif step.outcome == "frozen":
             print(f"Stage '{step.address}' is frozen, skipping")
+        elif step.outcome == "pulled":
+            print(f"Stage '{step.address}' didn't change; its outputs were pulled")
         elif step.outcome == "restored":
             print(f"Stage '{step.address}' is cached - skipping run, checking out outputs")
         else:

@@ -51,6 +51,7 @@ class Options(NamedTuple):
     dry: bool = False
     no_run_cache: bool = False  # run changed stages, not only check out a saved run
     jobs: int = 1  # stages whose commands may run at once
+    pull: bool = False  # outputs missing but recorded: download them rather than run
 
 
 DEFAULTS = Options()
@@ -159,15 +160,9 @@ def repro(
     dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
     for address in chosen:
         stage = dag.stages[address]
-        if stage.definition.frozen:
-            step = Step(address, "frozen")
-        else:
-            changes = stage_changes(ws, stage)
-            upstream_dirty = bool(dag.needs[address] & dirty)
-            if options.force or upstream_dirty or must_run(changes, stage):
-                step = Step(address, "ran", changes)
-            else:
-                step = Step(address, "unchanged")
+        step = _decide(ws, stage, options)
+        if step.outcome == "unchanged" and dag.needs[address] & dirty:
+            step = Step(address, "ran", step.why)  # --dry: what it needs would run
         if step.outcome == "ran" and not options.dry:
             # Reported once decided: before the command runs, or as restored.
             outcome = run_stage(
@@ -191,9 +186,36 @@ def _decide(ws: Workspace, stage: Stage, options: Options) -> Step:
     if stage.definition.frozen:
         return Step(stage.address, "frozen")
     changes = stage_changes(ws, stage)
+    if options.pull and not (options.force or options.dry) and _pulled(ws, stage, changes):
+        return Step(stage.address, "pulled")
     if options.force or must_run(changes, stage):
         return Step(stage.address, "ran", changes)
     return Step(stage.address, "unchanged")
+
+
+def _pulled(ws: Workspace, stage: Stage, changes: StageChanges) -> bool:
+    """`--pull`: when only recorded outputs are missing (deleted, or not in
+    the cache), fetch them from the remote and check them out; whether the
+    stage is up to date after that. A remote that lacks them is no error:
+    the stage runs."""
+    missing = {"deleted", "not in cache"}
+    if (
+        stage.lock is None or changes.deps or changes.command or changes.always
+        or not changes.outs or not set(changes.outs.values()) <= missing
+    ):  # fmt: skip
+        return False
+    from bale.errors import BaleError
+    from bale.workspace.checkout import checkout
+    from bale.workspace.sync import Scope, fetch
+
+    target = f"{ws.repo.abs(stage.pipeline)}:{stage.name}"
+    try:
+        fetch(ws, Scope([target]))
+        checkout(ws, [target], force=True)
+    except BaleError:
+        return False
+    ws.keep_listings()  # afresh: the checkout wrote
+    return not stage_changes(ws, stage)
 
 
 def _run_parallel(
