@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unfreeze": ("bale.cli.stage_cmds", "Unfreeze stages."),
     "params": ("bale.cli.metrics_cmds", "Show changes in params: diff."),
     "metrics": ("bale.cli.metrics_cmds", "Show metrics and their changes: show, diff."),
+    "plots": ("bale.cli.plots_cmds", "Draw plots of revisions as one HTML page: show, diff."),
 }
 
 
