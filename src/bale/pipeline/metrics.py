@@ -210,7 +210,7 @@ def opened_side(repo: Repo, rev: str) -> Iterator[Files]:
     if rev == WORKSPACE:
         yield DiskFiles(repo)
         return
-    git = _git(repo)
+    git = repo_git(repo)
     from bale.external.sources import opened
     from bale.odb.store import ObjectStore
 
@@ -221,7 +221,7 @@ def opened_side(repo: Repo, rev: str) -> Iterator[Files]:
         yield ViewFiles(view, "" if prefix == "." else prefix)
 
 
-def _git(repo: Repo) -> Git:
+def repo_git(repo: Repo) -> Git:
     if repo.git is None:
         raise GitRequiredError(
             "reading revisions needs git, and this repository has none (core.no_scm); run: git init"
@@ -231,20 +231,20 @@ def _git(repo: Repo) -> Git:
 
 def has_commits(repo: Repo) -> bool:
     """Whether HEAD names a commit (a new git repository has none)."""
-    out = _git(repo).run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    out = repo_git(repo).run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     return bool(out.strip())
 
 
 # -- what to read -------------------------------------------------------------
 
 
-class _Stagefile(NamedTuple):
+class StageFile(NamedTuple):
     folder: str  # root-relative folder of the dvc.yaml
     stages: tuple
     extra: Mapping[str, Any]
 
 
-def _stage_files(files: Files) -> list[_Stagefile]:
+def stage_files(files: Files) -> list[StageFile]:
     """Every `dvc.yaml`, parsed; `${}` read their params and vars files
     from the same side.
 
@@ -254,19 +254,19 @@ def _stage_files(files: Files) -> list[_Stagefile]:
     found = []
     for rel in files.pipelines():
         folder = posixpath.dirname(rel)
-        text = _text(files, rel)
+        text = file_text(files, rel)
         if text is None:
             continue
 
         def read(path: str, folder: str = folder, origin: str = rel) -> str | None:
-            return _text(files, _join(folder, path, origin=origin))
+            return file_text(files, join_inside(folder, path, origin=origin))
 
         pipeline = parse_pipeline(text, origin=rel, read=read)
-        found.append(_Stagefile(folder, pipeline.stages, pipeline.extra))
+        found.append(StageFile(folder, pipeline.stages, pipeline.extra))
     return found
 
 
-def _text(files: Files, rel: str) -> str | None:
+def file_text(files: Files, rel: str) -> str | None:
     data = files.read(rel)
     if data is None:
         return None
@@ -276,7 +276,7 @@ def _text(files: Files, rel: str) -> str | None:
         raise DvcFileError(rel, "not UTF-8 text; fix the file") from exc
 
 
-def _join(folder: str, path: str, *, origin: str) -> str:
+def join_inside(folder: str, path: str, *, origin: str) -> str:
     """`path` (relative to `folder`) made root-relative.
 
     Raises:
@@ -314,15 +314,15 @@ def _params_wanted(
     if targets:
         entries += [(t, None) for t in targets]
     else:
-        for sf in _stage_files(files):
+        for sf in stage_files(files):
             for stage in sf.stages:
                 origin = posixpath.join(sf.folder, PIPELINE_FILE)
-                wdir = _join(sf.folder, stage.wdir, origin=origin)
-                entries += [(_join(wdir, path, origin=origin), keys)
+                wdir = join_inside(sf.folder, stage.wdir, origin=origin)
+                entries += [(join_inside(wdir, path, origin=origin), keys)
                             for path, keys in stage.params]  # fmt: skip
             if not deps_only:
                 origin = posixpath.join(sf.folder, PIPELINE_FILE)
-                entries += [(_join(sf.folder, path, origin=origin), None)
+                entries += [(join_inside(sf.folder, path, origin=origin), None)
                             for path in sf.extra.get("params", ())]  # fmt: skip
         if not deps_only and files.read(DEFAULT_PARAMS) is not None:
             entries.append((DEFAULT_PARAMS, None))
@@ -356,7 +356,7 @@ def _load_params(files: Files, rel: str, keys: list[str] | None) -> Loaded:
 
 
 def _parsed(files: Files, rel: str) -> dict[str, Any]:
-    text = _text(files, rel)
+    text = file_text(files, rel)
     if text is None:
         raise TargetNotFoundError(rel)
     return parse_params(text, rel)
@@ -403,13 +403,13 @@ def metrics_of(files: Files, *, targets: list[str] | None = None) -> Collected:
 def _metrics_wanted(files: Files) -> list[str]:
     stage_metrics: list[str] = []
     top_level: list[str] = []
-    for sf in _stage_files(files):
+    for sf in stage_files(files):
         origin = posixpath.join(sf.folder, PIPELINE_FILE)
         for stage in sf.stages:
-            wdir = _join(sf.folder, stage.wdir, origin=origin)
-            stage_metrics += [_join(wdir, out.path, origin=origin)
+            wdir = join_inside(sf.folder, stage.wdir, origin=origin)
+            stage_metrics += [join_inside(wdir, out.path, origin=origin)
                               for out in stage.outs if out.section == "metrics"]  # fmt: skip
-        top_level += [_join(sf.folder, path, origin=origin)
+        top_level += [join_inside(sf.folder, path, origin=origin)
                       for path in sf.extra.get("metrics", ())]  # fmt: skip
     return stage_metrics + top_level
 
@@ -476,7 +476,7 @@ def revisions(
     """(name, commit) of every branch, tag or commit, as DVC's brancher names
     them: the names of one commit joined by commas, branches before tags;
     with `commits`, every commit by its id."""
-    git = _git(repo)
+    git = repo_git(repo)
     names: dict[str, list[str]] = {}
     if commits:
         for sha in git.run("rev-list", "--all").decode().split():
@@ -502,7 +502,7 @@ def revisions(
 
 def active_branch(repo: Repo) -> str | None:
     """The branch HEAD is on; None when detached."""
-    out = _git(repo).run("symbolic-ref", "--short", "--quiet", "HEAD", check=False)
+    out = repo_git(repo).run("symbolic-ref", "--short", "--quiet", "HEAD", check=False)
     return out.decode().strip() or None
 
 

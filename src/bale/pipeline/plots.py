@@ -31,12 +31,12 @@ from bale.hashing.walk import SKIP_DIRS
 from bale.pipeline.metrics import (
     WORKSPACE,
     Files,
-    _git,
-    _join,
-    _stage_files,
-    _text,
+    file_text,
     has_commits,
+    join_inside,
     opened_side,
+    repo_git,
+    stage_files,
 )
 from bale.repo.ignore import IGNORE_FILE
 from bale.repo.repository import Repo
@@ -186,7 +186,7 @@ def diff(
 
 def _dirty(repo: Repo) -> bool:
     """Whether a file git tracks differs from HEAD (untracked ones aside)."""
-    return bool(_git(repo).run("status", "--porcelain", "--untracked-files=no").strip())
+    return bool(repo_git(repo).run("status", "--porcelain", "--untracked-files=no").strip())
 
 
 # -- what one revision defines ---------------------------------------------------
@@ -224,24 +224,24 @@ def _definitions(
         DvcFileError: a `dvc.yaml` is malformed.
     """
     found: dict[str, dict[str, Definition]] = {}
-    stage_files = _stage_files(files)
-    for sf in stage_files:
+    found_files = stage_files(files)
+    for sf in found_files:
         if "plots" in sf.extra:
             config = posixpath.join(sf.folder, PIPELINE_FILE)
             entries = found.setdefault(config, {})
             _top_level(files, sf.folder, config, sf.extra["plots"], entries, targets, props)
-    for sf in stage_files:
+    for sf in found_files:
         config = posixpath.join(sf.folder, PIPELINE_FILE)
         flags: dict[tuple[str, str], dict[str, Any]] | None = None
         for stage in sf.stages:
-            wdir = _join(sf.folder, stage.wdir, origin=config)
+            wdir = join_inside(sf.folder, stage.wdir, origin=config)
             for out in stage.outs:
                 if out.section != "plots":
                     continue
                 if flags is None:
                     flags = _stage_plot_flags(files, config)
                 own = flags.get((stage.name.split("@")[0], out.path), {})
-                path = _join(wdir, out.path, origin=config)
+                path = join_inside(wdir, out.path, origin=config)
                 output_props[path] = own
                 if _matches(targets, "", path):
                     entries = found.setdefault("", {})
@@ -274,14 +274,14 @@ def _top_level(
             raise DvcFileError(config, f"plot '{key}' must map to its properties (x, y, "
                                "template, title, x_label, y_label), or to nothing")  # fmt: skip
         written[str(key)] = dict(value or {})
-    parents = [_join(folder, plot_id, origin=config) for plot_id in written]
+    parents = [join_inside(folder, plot_id, origin=config) for plot_id in written]
     for plot_id, plot_props in written.items():
         if not _matches(targets, config, plot_id):
             continue
         if isinstance(plot_props.get("y"), dict):
             entries[plot_id] = Definition(_rooted(plot_props, folder, config) | props, config)
             continue
-        data_path = _join(folder, plot_id, origin=config)
+        data_path = join_inside(folder, plot_id, origin=config)
         for file in _unpack(files, data_path):
             if _closest(file, parents) == data_path:
                 _merge(entries, file, Definition(plot_props | props, config))
@@ -293,7 +293,7 @@ def _rooted(plot_props: dict[str, Any], folder: str, config: str) -> dict[str, A
     for axis in ("x", "y"):
         value = done.get(axis)
         if isinstance(value, dict):
-            done[axis] = {_join(folder, str(f), origin=config): v for f, v in value.items()}
+            done[axis] = {join_inside(folder, str(f), origin=config): v for f, v in value.items()}
     return done
 
 
@@ -313,7 +313,7 @@ def _stage_plot_flags(files: Files, config: str) -> dict[tuple[str, str], dict[s
     `plots:` flags, read from the file as written: `parse_pipeline` keeps
     no plot flags. A path built by `${}` finds none, and a flag built by
     `${}` is left out (DVC's defaults stand for them)."""
-    text = _text(files, config)
+    text = file_text(files, config)
     data = construct_yaml(compose_yaml(text or "", config)) or {}
     stages = data.get("stages") if isinstance(data, dict) else None
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -426,7 +426,7 @@ def parse_data(files: Files, path: str, *, header: bool = True) -> Any:
     if ext not in DATA_EXTENSIONS:
         raise DvcFileError(path, "not a plots file: plots read JSON, YAML, TOML, CSV and TSV "
                            "files and images (.png, .jpg, .jpeg, .gif, .svg)")  # fmt: skip
-    text = _text(files, path)
+    text = file_text(files, path)
     if text is None:
         raise TargetNotFoundError(path)
     if ext in (".csv", ".tsv"):
