@@ -1,7 +1,10 @@
 """Pure readers and writers of DVC's on-disk formats: `.dvc` files
-(`dvcfile`), `dvc.lock` and the output flags of `dvc.yaml` (`lockfile`),
-`.dir` manifests (`manifest`) and the YAML dialect DVC writes (`yaml`).
+(`dvcfile`), `dvc.lock` and the output flags of `dvc.yaml` as written
+(`lockfile`), `dvc.yaml` resolved with its variables, `foreach` and `matrix`
+(`pipeline`), params files in YAML, JSON, TOML or Python (`params`), `.dir`
+manifests (`manifest`) and the YAML dialect DVC writes (`yaml`).
 
 Functions here take and return text, bytes and plain records; they never touch
-the filesystem, config or logging. Imports only `bale.errors`.
+the filesystem, config or logging (other files, such as a dvc.yaml's vars
+files, come through a callback). Imports only `bale.errors`.
 """
