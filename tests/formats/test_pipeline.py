@@ -867,7 +867,7 @@ def dvc_resolved(dvc_exe: str, tmp_path_factory: pytest.TempPathFactory) -> tupl
 
 
 def bale_resolved(folder: Path) -> list[dict]:
-    """bale's stages of every dvc.yaml under a folder, in the oracle's shape."""
+    """bale's stages of every dvc.yaml under a folder, in the shape dvc's index gives."""
     stages = []
     for path in sorted(folder.rglob("dvc.yaml")):
         base = path.parent
