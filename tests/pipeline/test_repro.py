@@ -425,3 +425,22 @@ def test_pull_downloads_what_an_unchanged_stage_lacks_instead_of_running_it(
     assert ran(proc) == [] and "its outputs were pulled" in proc.stdout
     assert (clone / "model.txt").read_text() == (root / "model.txt").read_text()
     assert bale("status", cwd=clone).stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_recursive_targets_and_interactive_runs(repo: Path, bale):
+    write_tree(repo, {
+        "a/dvc.yaml": "stages:\n  one:\n    cmd: echo 1 > one.txt\n    outs: [one.txt]\n",
+        "a/b/dvc.yaml": "stages:\n  two:\n    cmd: echo 2 > two.txt\n    outs: [two.txt]\n",
+        "c/dvc.yaml": "stages:\n  three:\n    cmd: echo 3 > three.txt\n    outs: [three.txt]\n",
+    })  # fmt: skip
+    assert sorted(ran(bale("repro", "-R", "a", cwd=repo))) == [
+        "a/b/dvc.yaml:two", "a/dvc.yaml:one",
+    ]  # fmt: skip
+    assert not (repo / "c" / "three.txt").exists()
+    (repo / "a" / "one.txt").write_text("kept\n")
+    proc = bale("repro", "-i", cwd=repo, input="y\nn\n", ok=False)
+    assert_error(proc, "aborted before stage 'a/dvc.yaml:one'")
+    assert ran(proc) == ["a/b/dvc.yaml:two"]
+    assert (repo / "a" / "one.txt").read_text() == "kept\n"  # left as it was
+    assert bale("repro", "-i", cwd=repo, input="y\ny\ny\n").returncode == 0
+    assert (repo / "c" / "three.txt").read_text() == "3\n"

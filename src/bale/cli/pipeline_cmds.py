@@ -29,6 +29,13 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             help="run changed stages even when the run cache holds a run with the same inputs",
         )  # fmt: skip
         parser.add_argument(
+            "-R", "--recursive", action="store_true",
+            help="a folder target stands for the stages of every dvc.yaml inside it",
+        )  # fmt: skip
+        parser.add_argument(
+            "-i", "--interactive", action="store_true", help="ask before running each stage"
+        )
+        parser.add_argument(
             "--pull", action="store_true",
             help="download the missing outputs of unchanged stages instead of running them",
         )  # fmt: skip
@@ -56,6 +63,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         no_run_cache=args.no_run_cache,
         jobs=args.jobs or 1,
         pull=args.pull,
+        recursive=args.recursive,
     )
 
     locks: set[str] = set()
@@ -90,8 +98,27 @@ def cmd_repro(args: argparse.Namespace) -> int:
         print(f"WARNING: {message}", file=sys.stderr)
 
     ws = _workspace(args)
+
+    def confirm(stage: Stage) -> None:
+        if not args.interactive:
+            return
+        from bale.errors import ConfirmationError
+
+        question = (
+            f"Going to reproduce stage: '{stage.address}'. Are you sure you want to continue?"
+        )
+        try:
+            answer = input(f"{question} [y/n] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            raise ConfirmationError(
+                f"reproduction aborted before stage '{stage.address}', which was left as it was; "
+                "the stages before it are recorded"
+            )
+
     with ws, _locked(ws):
-        repro(ws, args.targets, options, report=report, warn=warn)
+        repro(ws, args.targets, options, report=report, warn=warn, confirm=confirm)
     if not args.quiet:
         if not locks:
             print("Data and pipelines are up to date.")

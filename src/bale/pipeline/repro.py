@@ -52,6 +52,7 @@ class Options(NamedTuple):
     no_run_cache: bool = False  # run changed stages, not only check out a saved run
     jobs: int = 1  # stages whose commands may run at once
     pull: bool = False  # outputs missing but recorded: download them rather than run
+    recursive: bool = False  # -R: a folder target stands for the stages inside it
 
 
 DEFAULTS = Options()
@@ -69,16 +70,29 @@ def load_dag(ws: Workspace, index: Index | None = None) -> Dag:
     return Dag(load_stages(ws.repo, index.pipelines), tracked)
 
 
-def resolve_targets(ws: Workspace, dag: Dag, targets: list[str]) -> list[str]:
+def resolve_targets(
+    ws: Workspace, dag: Dag, targets: list[str], *, recursive: bool = False
+) -> list[str]:
     """Stage addresses for targets written as dvc writes them: `train` (a
     stage of the current folder's dvc.yaml), `sub/dvc.yaml:train`, or
-    `sub/dvc.yaml` (all its stages).
+    `sub/dvc.yaml` (all its stages); with `recursive`, a folder stands for
+    the stages of every dvc.yaml inside it.
 
     Raises:
         TargetNotFoundError: a target names no stage.
     """
     found: list[str] = []
     for target in targets:
+        if recursive and os.path.isdir(target):
+            top = ws.repo.rel(target)
+            inside = [
+                addr for addr, stage in dag.stages.items()
+                if not top or stage.pipeline.startswith(top + "/")
+            ]  # fmt: skip
+            if not inside:
+                raise TargetNotFoundError(target, "no dvc.yaml inside it has stages")
+            found += inside
+            continue
         path, colon, name = target.rpartition(":")
         if os.path.basename(target) == "dvc.yaml":
             path, name = target, ""
@@ -100,7 +114,7 @@ def plan(ws: Workspace, dag: Dag, targets: list[str], options: Options) -> list[
     """The stages a repro of `targets` (all when none) considers, in run order."""
     if not targets:
         return dag.order()
-    chosen = resolve_targets(ws, dag, targets)
+    chosen = resolve_targets(ws, dag, targets, recursive=options.recursive)
     if options.whole_pipeline:
         pipelines = {dag.stages[a].pipeline for a in chosen}
         chosen = [a for a, s in dag.stages.items() if s.pipeline in pipelines]
@@ -124,10 +138,12 @@ def repro(
     *,
     report: Callable[[Step, Stage | None], None] = lambda step, stage: None,
     warn: Callable[[str], None] = lambda message: None,
+    confirm: Callable[[Stage], None] = lambda stage: None,
 ) -> list[Step]:
     """Run the stages of `targets` that changed; `report` is told of each
     stage as it is decided, before a command that runs prints anything, and
-    `warn` of run cache entries that were ignored.
+    `warn` of run cache entries that were ignored, and `confirm` of each
+    stage about to run before anything of it changes (`-i`: it raises to stop).
 
     A stage that must run is first looked up in the run cache (`runcache`),
     as dvc does unless forced: a saved run with the same inputs is checked
@@ -156,7 +172,7 @@ def repro(
         if changed and not options.dry:
             commit(ws, [dvcfile])
     if options.jobs > 1 and not options.dry:
-        return steps + _run_parallel(ws, dag, chosen, options, report, warn)
+        return steps + _run_parallel(ws, dag, chosen, options, report, warn, confirm)
     dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
     for address in chosen:
         stage = dag.stages[address]
@@ -164,6 +180,7 @@ def repro(
         if step.outcome == "unchanged" and dag.needs[address] & dirty:
             step = Step(address, "ran", step.why)  # --dry: what it needs would run
         if step.outcome == "ran" and not options.dry:
+            confirm(stage)
             # Reported once decided: before the command runs, or as restored.
             outcome = run_stage(
                 ws, stage, force=options.force, no_run_cache=options.no_run_cache,
@@ -225,6 +242,7 @@ def _run_parallel(
     options: Options,
     report: Callable[[Step, Stage | None], None],
     warn: Callable[[str], None],
+    confirm: Callable[[Stage], None],
 ) -> list[Step]:
     """`repro -j N`: a stage is decided once the stages it needs are done,
     and up to N commands run at once, in threads; hashing, the cache and the
@@ -251,6 +269,7 @@ def _run_parallel(
                     step = _decide(ws, stage, options)
                     prepared = None
                     if step.outcome == "ran":
+                        confirm(stage)
                         prepared = prepare_stage(
                             ws, stage, force=options.force, no_run_cache=options.no_run_cache,
                             warn=warn,
