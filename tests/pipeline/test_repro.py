@@ -444,3 +444,26 @@ def test_recursive_targets_and_interactive_runs(repo: Path, bale):
     assert (repo / "a" / "one.txt").read_text() == "kept\n"  # left as it was
     assert bale("repro", "-i", cwd=repo, input="y\ny\ny\n").returncode == 0
     assert (repo / "c" / "three.txt").read_text() == "3\n"
+
+
+def test_a_dvc1_single_stage_file_is_read_as_data_and_not_run(repo: Path, tmp_path: Path, bale):
+    """dvc 3 refuses these files; bale reads their outputs and says why it
+    does not run them."""
+    write_tree(repo, {"in.txt": "hello\n", "out.txt": "hello\n", "train.dvc": """\
+md5: 0a1b2c3d4e5f60718293a4b5c6d7e8f9
+cmd: cat in.txt > out.txt
+deps:
+- md5: b1946ac92492d2347c6235b4d2611184
+  path: in.txt
+outs:
+- md5: b1946ac92492d2347c6235b4d2611184
+  path: out.txt
+  cache: true
+"""})  # fmt: skip
+    status = json.loads(bale("status", "--json", cwd=repo).stdout)
+    assert status == {"train.dvc": [{"changed outs": {"out.txt": "not in cache"}}]}
+    bale("commit", "-q", "train.dvc", cwd=repo)
+    assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
+    guard = Unchanged(tmp_path)
+    assert_error(bale("repro", "train.dvc", cwd=repo, ok=False), "single-stage file of DVC 1.x")
+    guard.check()

@@ -83,6 +83,8 @@ def resolve_targets(
     """
     found: list[str] = []
     for target in targets:
+        if target.endswith(".dvc") and os.path.isfile(target):
+            raise TargetNotFoundError(target, _not_a_stage(ws, target))
         if recursive and os.path.isdir(target):
             top = ws.repo.rel(target)
             inside = [
@@ -108,6 +110,20 @@ def resolve_targets(
             raise TargetNotFoundError(target, f"{where} has no such stage; check the name")
         found += matched
     return found
+
+
+def _not_a_stage(ws: Workspace, target: str) -> str:
+    """Why a `.dvc` file is no target of repro: it tracks data, or it is a
+    single-stage file of DVC 1.x, which bale (and dvc 3) do not run."""
+    from bale.workspace.index import load_dvcfile
+
+    if "cmd" in load_dvcfile(ws.repo, ws.repo.rel(target)).extra:
+        return (
+            "it is a single-stage file of DVC 1.x: bale reads its outputs (status, push, "
+            "pull, checkout) but runs only dvc.yaml stages, as dvc 3 does; move the stage "
+            "into dvc.yaml (bale stage add) to run it"
+        )
+    return "it tracks data, which repro records when a stage reads it; name a dvc.yaml stage"
 
 
 def plan(ws: Workspace, dag: Dag, targets: list[str], options: Options) -> list[str]:

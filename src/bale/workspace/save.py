@@ -59,6 +59,7 @@ def record(
     saved = save_path(ws, rel, commit=commit, listing=listing, base=current)
     if (
         base is not None
+        and not base.legacy  # a DVC 2 entry whose object was missing: stored the DVC 3 way
         and saved.oid == base.oid
         and (saved.nfiles is not None or saved.isexec == base.isexec)
     ):
