@@ -467,3 +467,43 @@ outs:
     guard = Unchanged(tmp_path)
     assert_error(bale("repro", "train.dvc", cwd=repo, ok=False), "single-stage file of DVC 1.x")
     guard.check()
+
+
+def test_a_dependency_changed_while_the_command_runs_leaves_the_stage_changed(repo: Path, bale):
+    write_tree(repo, {"in.txt": "a\n", "dvc.yaml": """\
+stages:
+  s:
+    cmd: cp in.txt out.txt && echo b >> in.txt
+    deps: [in.txt]
+    outs: [out.txt]
+"""})  # fmt: skip
+    bale("repro", "-q", cwd=repo)
+    status = json.loads(bale("status", "--json", cwd=repo).stdout)
+    assert status == {"s": [{"changed deps": {"in.txt": "modified"}}]}
+
+
+def test_ctrl_c_stops_the_command_and_leaves_the_lock_as_it_was(repo: Path, bale):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli.util import bale_argv
+
+    write_tree(repo, {"in.txt": "a\n", "dvc.yaml": """\
+stages:
+  s:
+    cmd: cp in.txt out.txt && touch started && sleep 30
+    deps: [in.txt]
+    outs: [out.txt]
+"""})  # fmt: skip
+    proc = subprocess.Popen([*bale_argv(), "repro"], cwd=repo, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not (repo / "started").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the whole group
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("ERROR: stage 's'"), err
+    assert not (repo / "dvc.lock").exists()

@@ -273,7 +273,7 @@ def _run_parallel(
     steps: list[Step] = []
     running: dict[Future, tuple[Step, Stage, Prepared]] = {}
     failure: BaseException | None = None
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the commands get Ctrl-C
+    previous = signal.signal(signal.SIGINT, _let_the_command_decide)  # the commands get Ctrl-C
     try:
         with ThreadPoolExecutor(max_workers=options.jobs) as pool:
             while pending or running:
@@ -362,7 +362,7 @@ def run_stage(
     if prepared is None:
         return "restored"
     before_run()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, _let_the_command_decide)
     try:
         run_commands(ws, stage)
     finally:
@@ -401,6 +401,12 @@ def prepare_stage(
             return None
         _remove_outs(ws, stage)  # what a checkout that failed half-way placed
     return Prepared(deps, params)
+
+
+def _let_the_command_decide(signum: int, frame: object) -> None:
+    """bale's SIGINT handler while commands run: nothing. Not SIG_IGN, which
+    the commands would inherit (and ignore Ctrl-C); a handler is reset to the
+    default in them, so Ctrl-C stops them and their exit status tells."""
 
 
 def run_commands(ws: Workspace, stage: Stage) -> None:
