@@ -424,17 +424,29 @@ stages:
     outs:
     - count.txt
   report:
-    cmd: cat count.txt > report.txt
+    cmd: >-
+      cat count.txt > report.txt &&
+      printf '{"files":%s}\\n' $(cut -d' ' -f1 count.txt) > metrics.json &&
+      printf 'step,files\\n0,%s\\n' $(cut -d' ' -f1 count.txt) > plot.csv
     deps:
     - count.txt
+    params:
+    - threshold
     outs:
     - report.txt
+    metrics:
+    - metrics.json:
+        cache: false
+    plots:
+    - plot.csv:
+        cache: false
 """
 
 
 def _pipeline_run(lane: Lane, ctx: RunContext) -> None:
     """The pipeline written and run once (untimed): up to date afterwards."""
     (lane.repo / "dvc.yaml").write_text(PIPELINE)
+    (lane.repo / "params.yaml").write_text("threshold: 3\n")
     lane.must("repro")
     lane.commit("pipeline")
 
@@ -502,6 +514,10 @@ STEPS: tuple[Step, ...] = (
         prepare=_change_one_file,
         finish=_commit,
     ),
+    Step("dag", ("dag", "--dot"), needs=("repro",), commands=("dag",)),
+    Step("params-diff", ("params", "diff", "--all"), needs=("repro",), commands=("params",)),
+    Step("metrics-show", ("metrics", "show"), needs=("repro",), commands=("metrics",)),
+    Step("plots-show", ("plots", "show"), needs=("repro",), commands=("plots",)),
     Step(
         "checkout",
         ("checkout",),
@@ -682,7 +698,8 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
         return None, {}
     offered = {}
     for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
-                "list", "import", "import-url", "update", "repro"):  # fmt: skip
+                "list", "import", "import-url", "update", "repro", "dag", "params", "metrics",
+                "plots"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
