@@ -24,6 +24,7 @@ LABELS = {
     "params-diff": "`params diff --all`",
     "metrics-show": "`metrics show`",
     "plots-show": "`plots show`",
+    "stage-add": "`stage add`",
     "checkout": "`checkout` whole tree",
     "gc": "`gc -w -f`",
     "push": "`push` folder",

@@ -443,6 +443,10 @@ stages:
 """
 
 
+# `stage add` of a fourth stage, not run: only the edit of dvc.yaml is timed.
+EXTRA_STAGE = ("-n", "extra", "-d", "count.txt", "-o", "extra.txt", "cp count.txt extra.txt")
+
+
 def _pipeline_run(lane: Lane, ctx: RunContext) -> None:
     """The pipeline written and run once (untimed): up to date afterwards."""
     (lane.repo / "dvc.yaml").write_text(PIPELINE)
@@ -518,6 +522,12 @@ STEPS: tuple[Step, ...] = (
     Step("params-diff", ("params", "diff", "--all"), needs=("repro",), commands=("params",)),
     Step("metrics-show", ("metrics", "show"), needs=("repro",), commands=("metrics",)),
     Step("plots-show", ("plots", "show"), needs=("repro",), commands=("plots",)),
+    Step(
+        "stage-add",
+        ("stage", "add", *EXTRA_STAGE),
+        needs=("repro",),
+        commands=("stage",),
+    ),
     Step(
         "checkout",
         ("checkout",),
@@ -699,7 +709,7 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
     offered = {}
     for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
                 "list", "import", "import-url", "update", "repro", "dag", "params", "metrics",
-                "plots"):  # fmt: skip
+                "plots", "stage"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
