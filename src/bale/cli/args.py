@@ -28,3 +28,14 @@ class _Jobs(argparse.Action):
 
 def add_jobs(parser: argparse.ArgumentParser, help: str = "parallel jobs") -> None:
     parser.add_argument("-j", "--jobs", action=_Jobs, default=None, metavar="N", help=help)
+
+
+def sub_quiet_flags(
+    parser: argparse.ArgumentParser, quiet: str = "print nothing but errors"
+) -> None:
+    """`-q`/`-v` on a sub-command too (`bale stage add -q`); SUPPRESS keeps
+    the ones the parent parser read (`bale stage -q add`)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet)
+    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="print details and tracebacks")  # fmt: skip

@@ -10,6 +10,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bale.cli.args import sub_quiet_flags
+
 if TYPE_CHECKING:
     from bale.pipeline.metrics import Collected, Diff
     from bale.repo.repository import Repo
@@ -68,17 +70,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 def _sub(subs: Any, name: str, text: str) -> argparse.ArgumentParser:
     sub = subs.add_parser(name, help=text, description=text)
-    # -q/-v after the sub-command too; SUPPRESS keeps the ones given before it.
-    group = sub.add_mutually_exclusive_group()
-    group.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print nothing but errors and the result",
-    )
-    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                       help="print details and tracebacks")  # fmt: skip
+    sub_quiet_flags(sub, "print nothing but errors and the result")
     return sub
 
 

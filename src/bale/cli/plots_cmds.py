@@ -13,6 +13,8 @@ import sys
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from bale.cli.args import sub_quiet_flags
+
 if TYPE_CHECKING:
     from bale.pipeline.plots import Plot, Series, Shown
     from bale.repo.repository import Repo
@@ -67,22 +69,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 def _sub(subs: Any, name: str, text: str) -> argparse.ArgumentParser:
     sub = subs.add_parser(name, help=text, description=text)
-    # -q/-v after the sub-command too; SUPPRESS keeps the ones given before it.
-    group = sub.add_mutually_exclusive_group()
-    group.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print nothing but errors",
-    )
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print details and tracebacks",
-    )
+    sub_quiet_flags(sub)
     return sub
 
 

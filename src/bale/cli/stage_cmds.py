@@ -7,6 +7,8 @@ import os
 import posixpath
 import sys
 
+from bale.cli.args import sub_quiet_flags
+
 PIPELINE = "dvc.yaml"
 _LIST_WIDTH = 80  # dvc truncates a stage's description to this
 
@@ -17,7 +19,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         add = commands.add_parser(
             "add", help="add a stage", description="Add a stage to dvc.yaml in this folder."
         )
-        _quiet_flags(add)
+        sub_quiet_flags(add)
         _stage_flags(add)
         add.add_argument("--run", action="store_true", help="run the stage after adding it")
         _command_arg(add)
@@ -25,7 +27,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         show = commands.add_parser(
             "list", help="list stages", description="List the stages of dvc.yaml files."
         )
-        _quiet_flags(show)
+        sub_quiet_flags(show)
         show.add_argument("targets", nargs="*", metavar="TARGET",
                           help="dvc.yaml files or folders (default: ./dvc.yaml)")  # fmt: skip
         show.add_argument("--all", action="store_true", help="every stage of the repository")
@@ -42,15 +44,6 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("targets", nargs="+", metavar="STAGE",
                             help="a stage of ./dvc.yaml, or PATH/dvc.yaml:STAGE")  # fmt: skip
         parser.set_defaults(func=cmd_freeze, frozen=name == "freeze")
-
-
-def _quiet_flags(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: `bale stage -q add` keeps the -q the parent parser read.
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
-                       help="print nothing but errors")  # fmt: skip
-    group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                       help="print details and tracebacks")  # fmt: skip
 
 
 def _stage_flags(parser: argparse.ArgumentParser) -> None:
