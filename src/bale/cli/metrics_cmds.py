@@ -5,12 +5,11 @@ revisions, printed as dvc prints them (`dvc/compare.py`, tabulate's
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 from typing import TYPE_CHECKING, Any
 
 from bale.cli.args import sub_quiet_flags
+from bale.cli.output import print_json, warn_revisions
 
 if TYPE_CHECKING:
     from bale.pipeline.metrics import Collected, Diff
@@ -167,7 +166,7 @@ def cmd_metrics_show(args: argparse.Namespace) -> int:
             del by_rev[WORKSPACE]
     _warn(args, [(rev or WORKSPACE, c) for rev, c in by_rev.items()], "metrics")
     if args.json:
-        _print_json({rev: _show_json(repo, c) for rev, c in by_rev.items()})
+        print_json({rev: _show_json(repo, c) for rev, c in by_rev.items()})
         return 0
     precision = args.precision or DEFAULT_PRECISION
     _print_show(by_rev, repo, markdown=args.markdown, revision=several, precision=precision)
@@ -189,19 +188,8 @@ def _warn(args: argparse.Namespace, sides: list[tuple[str, Collected]], what: st
 
     if getattr(args, "quiet", False):
         return
-    seen: set[str] = set()
-    for rev, collected in sides:
-        for exc in collected.errors():
-            where = "in the workspace" if rev == WORKSPACE else f"at {rev}"
-            line = f"WARNING: {what} {where}: {exc}"
-            if line not in seen:
-                seen.add(line)
-                print(line, file=sys.stderr)
-
-
-def _print_json(data: Any) -> None:
-    indent = 2 if sys.stdout.isatty() else None
-    print(json.dumps(data, indent=indent, default=str))
+    problems = [(rev, exc) for rev, collected in sides for exc in collected.errors()]
+    warn_revisions(what, problems, WORKSPACE)
 
 
 def _error_json(exc: BaseException) -> dict[str, str]:
@@ -242,7 +230,7 @@ def _print_diff(
                 key: {"old": c.old, "new": c.new, **({} if c.diff is None else {"diff": c.diff})}
                 for key, c in keys.items()
             }
-        _print_json(out)
+        print_json(out)
         return
     headers = ["Path", title, args.a_rev, args.b_rev, "Change"]
     rows = []

@@ -60,3 +60,22 @@ def human_size(size: int) -> str:
             digits = 2 if value < 9.995 else 1 if value < 99.95 else 0
             return f"{value:.{digits}f}{unit}"
     return f"{value:.1f}Y"
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout: indented on a terminal, one line for a pipe."""
+    import json
+
+    print(json.dumps(data, indent=2 if sys.stdout.isatty() else None, default=str))
+
+
+def warn_revisions(what: str, problems: list[tuple[str, BaseException]], workspace: str) -> None:
+    """One `WARNING:` line per distinct problem of a revision (or of the
+    workspace, named `workspace`) that could not be read."""
+    seen: set[str] = set()
+    for rev, exc in problems:
+        where = "in the workspace" if rev == workspace else f"at {rev}"
+        line = f"WARNING: {what} {where}: {exc}"
+        if line not in seen:
+            seen.add(line)
+            print(line, file=sys.stderr)

@@ -6,7 +6,6 @@ URIs, no script), or with `--json` as `dvc plots show --json` gives them:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -14,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from bale.cli.args import sub_quiet_flags
+from bale.cli.output import print_json, warn_revisions
 
 if TYPE_CHECKING:
     from bale.pipeline.plots import Plot, Series, Shown
@@ -166,7 +166,7 @@ def _write(args: argparse.Namespace, repo: Repo, shown: Shown, out: str) -> int:
 
     _warn(args, shown)
     if args.json:
-        _print_json(_json(shown))
+        print_json(_json(shown))
         return 0
     if not shown.loaded:
         print("No plots were loaded, visualization file will not be created.", file=sys.stderr)
@@ -189,21 +189,10 @@ def _warn(args: argparse.Namespace, shown: Shown) -> None:
         return
     problems = [(rev, exc) for rev, exc in shown.errors]
     problems += [(p.rev, p.error) for plot in shown.plots for p in plot.problems]
-    seen: set[str] = set()
-    for rev, exc in problems:
-        where = "in the workspace" if rev == WORKSPACE else f"at {rev}"
-        line = f"WARNING: plots {where}: {exc}"
-        if line not in seen:
-            seen.add(line)
-            print(line, file=sys.stderr)
+    warn_revisions("plots", problems, WORKSPACE)
 
 
 # -- JSON -------------------------------------------------------------------
-
-
-def _print_json(data: Any) -> None:
-    indent = 2 if sys.stdout.isatty() else None
-    print(json.dumps(data, indent=indent, default=str))
 
 
 def _json(shown: Shown) -> dict[str, Any]:
