@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bale.errors import (
+    RemoteAccessError,
     RemoteConfigError,
     RemoteObjectCorruptError,
     RemoteObjectMissingError,
@@ -19,6 +20,7 @@ from bale.hashing.md5 import file_md5
 from bale.odb.layout import is_oid, oid_relpath
 from bale.odb.store import ObjectStore
 from bale.remotes import open_remote, transfer
+from bale.remotes.base import READ_CHUNK, read_range
 from tests.fixtures.servers import S3Server, start_http_server
 from tests.remotes.conftest import RemoteCase, make_objects
 
@@ -311,3 +313,53 @@ def test_stat_of_an_unreachable_s3_endpoint_is_an_error_not_absent() -> None:
             list(backend.walk("src"))
     finally:
         backend.close()
+
+
+# -- streamed and ranged reads ---------------------------------------------------------
+
+BIG = (5 << 19) + 12_345  # 2.5 MiB and a bit: several chunks, the last one short
+
+
+def test_read_chunks_streams_the_whole_file_and_ranges(remote: RemoteCase) -> None:
+    """Chunks bounded by READ_CHUNK, and ranges cut exactly, on every backend."""
+    data = os.urandom(BIG)
+    remote.write("src/big.bin", data)
+    remote.write("src/empty.bin", b"")
+    backend = remote.open()
+    chunks = list(backend.read_chunks("src/big.bin"))
+    assert b"".join(chunks) == data
+    assert len(chunks) >= 3 and all(0 < len(c) <= READ_CHUNK for c in chunks)
+    size = len(data)
+    middle = (READ_CHUNK - 100, READ_CHUNK + 100)  # across a chunk boundary
+    for start, end in [(0, 1), middle, (size - 10, size), (size - 10, size + 5), (7, 7)]:
+        assert read_range(backend, "src/big.bin", start, end) == data[start:end], (start, end)
+    assert read_range(backend, "src/big.bin", size, size + 5) == b""
+    assert read_range(backend, "src/big.bin", size + 100, size + 200) == b""
+    tail = list(backend.read_chunks("src/big.bin", start=READ_CHUNK + 3))
+    assert b"".join(tail) == data[READ_CHUNK + 3 :] and all(len(c) <= READ_CHUNK for c in tail)
+    assert b"".join(backend.read_chunks("src/big.bin", start=size)) == b""
+    assert b"".join(backend.read_chunks("src/empty.bin")) == b""
+    assert read_range(backend, "src/empty.bin", 0, 5) == b""
+
+
+def test_read_chunks_of_a_missing_file_and_an_abandoned_read(remote: RemoteCase) -> None:
+    """Errors come from the first next(); a read stopped early (its file or
+    connection let go) leaves the backend usable."""
+    data = os.urandom(BIG)
+    remote.write("src/big.bin", data)
+    backend = remote.open()
+    for absent in ("src/nothing", "nowhere/x", "src"):  # a folder is not a file either
+        chunks = backend.read_chunks(absent)  # a generator: nothing asked yet
+        with pytest.raises(FileNotFoundError) as info:
+            next(chunks)
+        assert not isinstance(info.value, RemoteAccessError)  # the file, not the store
+        with pytest.raises(FileNotFoundError) as info:
+            read_range(backend, absent, 0, 0)  # nothing to read, still no such file
+        assert not isinstance(info.value, RemoteAccessError)
+    for _ in range(3):
+        chunks = backend.read_chunks("src/big.bin")
+        first = next(chunks)
+        assert first and data.startswith(first)
+        chunks.close()
+    assert read_range(backend, "src/big.bin", 5, 10) == data[5:10]
+    assert backend.stat("src/big.bin").size == len(data)

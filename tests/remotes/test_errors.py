@@ -225,6 +225,38 @@ def test_cloud_unreachable_endpoint(kind: str, cache: ObjectStore) -> None:
     assert "cannot reach the remote" in message and "server is running" in message
 
 
+def test_read_chunks_fails_as_the_other_reads_do(
+    s3_server: S3Server, gcs_server: GCSServer, azure_server: AzureServer
+) -> None:
+    """A missing bucket, refused keys or a dead endpoint is the backend's error
+    from the first next(), never "no such file"."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    cases = [
+        (open_remote("s3://no-such-bucket-here/x", s3_server.options()), RemoteNotFoundError),
+        (open_remote("gs://no-such-bucket-here/x", gcs_server.options()), RemoteNotFoundError),
+        (open_remote("azure://no-such-container/x", azure_server.options()), RemoteNotFoundError),
+        (
+            open_remote(
+                f"s3://{s3_server.new_bucket()}/x",
+                s3_server.options(secret_access_key="wrong-secret-value-1234"),
+            ),
+            RemoteAuthError,
+        ),
+        (open_remote("s3://bucket/x", {"endpointurl": dead, **S3_KEYS}), RemoteUnavailableError),
+        (
+            open_remote(f"ssh://bale@127.0.0.1:{free_port()}/x", {"timeout": "5"}),
+            RemoteUnavailableError,
+        ),
+    ]
+    for backend, error in cases:
+        try:
+            with pytest.raises(error) as info:
+                next(backend.read_chunks("a.txt", start=3, end=9))
+            one_line(info.value, secrets=("wrong-secret-value-1234", "secret-not-shown"))
+        finally:
+            backend.close()
+
+
 S3_KEYS = {"access_key_id": "key", "secret_access_key": "secret-not-shown"}
 
 

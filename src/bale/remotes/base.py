@@ -19,6 +19,7 @@ COMMON_OPTIONS = frozenset(
     {"url", "jobs", "checksum_jobs", "verify", "worktree", "version_aware", "no_traverse"}
 )
 _BOOLS = {"true": True, "false": False}
+READ_CHUNK = 1 << 20  # what `read_chunks` yields at most: a buffer, not a file, in memory
 
 
 class FileStat(NamedTuple):
@@ -89,6 +90,21 @@ class FileSource(Protocol):
         """A path the engine may read directly (folder remotes), else None."""
         ...
 
+    def read_chunks(
+        self, relpath: str, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        """The bytes of `relpath` from offset `start` up to `end` (None: the
+        file's end), in chunks of at most `READ_CHUNK` bytes as they arrive,
+        nothing written to disk: what a streamed or ranged read needs. A
+        range past the end gives what there is (possibly nothing).
+
+        Errors come from the first `next()`, as from any generator.
+
+        Raises:
+            FileNotFoundError: there is no such file.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections and threads."""
         ...
@@ -125,6 +141,15 @@ class Backend(FileSource, Protocol):
     def remove_many(self, relpaths: Sequence[str]) -> None:
         """Delete these objects; already absent ones are fine."""
         ...
+
+
+def read_range(source: FileSource, relpath: str, start: int, end: int) -> bytes:
+    """The bytes of `relpath` in `[start, end)`, in one piece (a ranged read).
+
+    Raises:
+        FileNotFoundError: there is no such file.
+    """
+    return b"".join(source.read_chunks(relpath, start=start, end=end))
 
 
 def no_versions(url: str, scheme: str) -> RemoteConfigError:

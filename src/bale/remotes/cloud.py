@@ -29,6 +29,7 @@ from bale.errors import (
     RemoteUnavailableError,
 )
 from bale.remotes.base import (
+    READ_CHUNK,
     FileStat,
     check_options,
     cpu_jobs,
@@ -448,6 +449,98 @@ class FsspecBackend:
         except Exception as err:
             raise self._error(err, "download") from err
 
+    def read_chunks(
+        self, relpath: str, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        if self.readonly:
+            yield from self._http_chunks(relpath, start, end)
+            return
+        self._check_bucket()
+        info = self._info(relpath, "read")
+        if info.get("type") == "directory":
+            raise FileNotFoundError(relpath)
+        size = info["size"]
+        stop = size if end is None else min(end, size)
+        # One ranged GET a chunk, of exactly what is left of the file: no
+        # read-ahead cache, and no request past the end (a 416).
+        offset = start
+        while offset < stop:
+            piece = min(READ_CHUNK, stop - offset)
+            try:
+                data = self.fs.cat_file(self._path(relpath), start=offset, end=offset + piece)
+            except FileNotFoundError as err:
+                raise FileNotFoundError(relpath) from err  # deleted while it was read
+            except Exception as err:
+                raise self._error(err, "read") from err
+            if not data:
+                return  # shorter than it was: it changed while it was read
+            offset += len(data)
+            yield data
+
+    def _http_chunks(self, relpath: str, start: int, end: int | None) -> Iterator[bytes]:
+        """One streamed GET with a Range header. A server that ignores it (200,
+        the whole file) is read from its start, and the range cut out here."""
+        from fsspec.asyn import sync
+
+        if end is not None and end <= start:
+            self._info(relpath, "read")  # nothing to read, but it must exist
+            return
+        loop = self.fs.loop
+        try:
+            resp = sync(loop, self._http_get, relpath, start, end)
+        except (FileNotFoundError, RemoteAccessError):
+            raise
+        except Exception as err:
+            raise self._error(err, "read") from err
+        if resp is None:
+            return  # 416: the range starts at or past the end
+        try:
+            skip = start if resp.status == 200 else 0
+            left = None if end is None else end - start
+            while left is None or left > 0:
+                want = READ_CHUNK if left is None else min(READ_CHUNK, left)
+                if skip:
+                    want = min(READ_CHUNK, skip)
+                try:
+                    data = sync(loop, _read_up_to, resp.content, want)
+                except Exception as err:
+                    raise self._error(err, "read") from err
+                if not data:
+                    return
+                if skip:
+                    skip -= len(data)  # before the range: read past, not yielded
+                    continue
+                if left is not None:
+                    left -= len(data)
+                yield data
+        finally:
+            sync(loop, _release, resp)
+
+    async def _http_get(self, relpath: str, start: int, end: int | None) -> Any:
+        """The response, its body not read yet; None for a range past the end."""
+        session = await self.fs.set_session()
+        kwargs = dict(self.fs.kwargs)
+        headers = dict(kwargs.pop("headers", None) or {})
+        if start or end is not None:
+            headers["Range"] = f"bytes={start}-{'' if end is None else end - 1}"
+        resp = await session.get(self.fs.encode_url(self._path(relpath)), headers=headers, **kwargs)
+        if resp.status == 206:
+            given = resp.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
+            if given.isdigit() and int(given) != start:
+                resp.release()
+                raise RemoteAccessError(
+                    self.url, f"cannot read: the server sent bytes from {given}, not {start}"
+                )
+        if resp.status in (200, 206):
+            return resp
+        resp.release()
+        if resp.status in (404, 410):
+            raise FileNotFoundError(relpath)
+        if resp.status == 416:
+            return None
+        resp.raise_for_status()
+        raise RemoteAccessError(self.url, f"cannot read: the server answered {resp.status}")
+
     def remove_many(self, relpaths: Sequence[str]) -> None:
         if self.readonly:
             raise self._read_only()
@@ -471,3 +564,22 @@ class FsspecBackend:
             sync(fs.loop, fs.service_client.close)
         elif getattr(fs, "_session", None) is not None:
             sync(fs.loop, fs._session.close)
+
+
+async def _read_up_to(content: Any, size: int) -> bytes:
+    """`size` bytes of an aiohttp body, fewer only at its end: a chunk whole,
+    not the pieces the socket gives."""
+    pieces: list[bytes] = []
+    got = 0
+    while got < size:
+        piece = await content.read(size - got)
+        if not piece:
+            break
+        pieces.append(piece)
+        got += len(piece)
+    return b"".join(pieces)
+
+
+async def _release(resp: Any) -> None:
+    """Give the connection back (or drop it, when the body was not all read)."""
+    resp.release()

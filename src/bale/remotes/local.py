@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
 from bale.fsutil import atomic_copy, copy_file, remove_file
 from bale.odb.store import OBJECT_MODE  # dvc's folder remotes keep objects read-only too
-from bale.remotes.base import FileStat, check_options, cpu_jobs, no_versions
+from bale.remotes.base import READ_CHUNK, FileStat, check_options, cpu_jobs, no_versions
 
 
 class LocalBackend:
@@ -135,6 +135,27 @@ class LocalBackend:
             if err.filename == local_path:
                 raise
             raise self._error(err, "read") from err
+
+    def read_chunks(
+        self, relpath: str, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        try:
+            fobj = open(self._path(relpath), "rb")  # noqa: SIM115 (closed by the `with` below)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as err:
+            raise FileNotFoundError(relpath) from err  # a folder is not a file either
+        except OSError as err:
+            raise self._error(err, "read") from err
+        with fobj:
+            try:
+                fobj.seek(start)
+                while end is None or fobj.tell() < end:
+                    size = READ_CHUNK if end is None else min(READ_CHUNK, end - fobj.tell())
+                    data = fobj.read(size)
+                    if not data:
+                        return
+                    yield data
+            except OSError as err:
+                raise self._error(err, "read") from err
 
     def remove_many(self, relpaths: Sequence[str]) -> None:
         for rel in relpaths:

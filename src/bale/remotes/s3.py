@@ -37,6 +37,7 @@ from bale.errors import (
     RemoteUnavailableError,
 )
 from bale.remotes.base import (
+    READ_CHUNK,
     FileStat,
     check_options,
     cpu_jobs,
@@ -550,6 +551,42 @@ class S3Backend:
         except Exception as err:
             raise self._error(err, "download") from err
 
+    def read_chunks(
+        self, relpath: str, *, start: int = 0, end: int | None = None
+    ) -> Iterator[bytes]:
+        import obstore
+
+        self._check_bucket()
+        key = self._key(relpath)
+        try:
+            if end is not None and end <= start:
+                obstore.head(self._store, key)  # nothing to read, but it must exist
+                return
+            options: dict[str, Any] = {}
+            if end is not None:
+                options["range"] = (start, end)
+            elif start:
+                options["range"] = {"offset": start}
+            try:
+                resp = obstore.get(self._store, key, options=options)
+            except Exception as err:
+                if _unsatisfiable(err):
+                    return  # the range starts at or past the end: there is nothing there
+                raise
+            for chunk in resp.stream(min_chunk_size=READ_CHUNK):
+                if len(chunk) <= READ_CHUNK:
+                    yield bytes(chunk)
+                    continue
+                view = memoryview(chunk)
+                for at in range(0, len(view), READ_CHUNK):
+                    yield view[at : at + READ_CHUNK].tobytes()
+        except FileNotFoundError as err:
+            if "NoSuchBucket" in str(err):
+                raise self._error(err, "read") from err
+            raise FileNotFoundError(relpath) from err
+        except Exception as err:
+            raise self._error(err, "read") from err
+
     def remove_many(self, relpaths: Sequence[str]) -> None:
         import obstore
 
@@ -564,6 +601,12 @@ class S3Backend:
 
     def close(self) -> None:
         self._store = None
+
+
+def _unsatisfiable(err: Exception) -> bool:
+    """S3's 416 InvalidRange: a range that starts at or past the object's end."""
+    text = str(err)
+    return "<Code>InvalidRange</Code>" in text or "status code: 416" in text
 
 
 def _file_stat(relpath: str, meta: Mapping[str, Any]) -> FileStat:
