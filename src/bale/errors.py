@@ -137,6 +137,18 @@ class PathNotFoundError(SourceError, FileNotFoundError):
     """The source holds no such file or folder at that revision."""
 
 
+class ArtifactNotFoundError(SourceError, LookupError):
+    """No such artifact, registered version or stage assignment."""
+
+
+class PathIsFolderError(SourceError, IsADirectoryError):
+    """A file was asked for and the path is a folder."""
+
+
+class UnknownRemoteError(SourceError, LookupError):
+    """The repository's config names no such remote (a remote asked for by name)."""
+
+
 class OverlappingOutputError(BaleError):
     """A new output would overlap one that is already tracked."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from bale.odb.store import ObjectStore
 from bale.progress import NO_PROGRESS, Progress
-from bale.repo.clones import Source, open_source
+from bale.repo.clones import Source, local_path, open_source
 from bale.repo.gittree import GitTree
+from bale.repo.worktree import WorkTree
 from bale.view.repoview import RepoView
 
 
@@ -47,3 +48,71 @@ def opened(
         yield source, view
     finally:
         view.close()
+
+
+@contextmanager
+def reading_view(
+    repo: str | None,
+    rev: str | None = None,
+    *,
+    remote: str | None = None,
+    remote_config: Mapping[str, str] | None = None,
+) -> Iterator[tuple[str, RepoView]]:
+    """What the Python API reads: a repository of this machine (`repo` None:
+    the one around the working folder) without a revision is its working
+    tree, as `dvc.api` reads it; anything else is the source at `rev` (None:
+    its default branch). Yields the git directory (for its tags) and the
+    view; fetched objects land in the user's cache, never in the repository.
+
+    Raises:
+        RepositoryNotFoundError, RevisionNotFoundError: see `repo.clones.open_source`.
+    """
+    path = os.getcwd() if repo is None else local_path(repo)
+    if path is not None:
+        top = _work_top(path, named=repo)
+        if rev is None:
+            view = RepoView(WorkTree(top), url=repo or top, store=user_store(), local_root=top,
+                            remote=remote, remote_config=remote_config)  # fmt: skip
+            try:
+                git_dir = os.path.join(top, ".git")
+                yield git_dir, view
+            finally:
+                view.close()
+            return
+        repo = top
+    assert repo is not None
+    source = open_source(repo, rev)
+    tree = GitTree(source.git_dir, source.commit)
+    view = RepoView(tree, url=repo, store=user_store(), local_root=source.local,
+                    remote=remote, remote_config=remote_config)  # fmt: skip
+    try:
+        yield source.git_dir, view
+    finally:
+        view.close()
+
+
+def _work_top(path: str, *, named: str | None) -> str:
+    """The top of the working tree holding `path`: its git top level, else
+    the nearest folder with `.dvc/` (a repository without git).
+
+    Raises:
+        RepositoryNotFoundError: neither is there.
+    """
+    from bale.errors import NotARepoError, RepositoryNotFoundError
+    from bale.repo.git import find_git_root
+    from bale.repo.repository import find_root
+
+    if not os.path.isdir(path):
+        raise RepositoryNotFoundError(
+            f"'{named}' does not exist; give a repository's path or a git URL"
+        )
+    top = find_git_root(path)
+    if top is not None:
+        return top
+    try:
+        return find_root(path)
+    except NotARepoError as exc:
+        where = f"'{named}' is not" if named else f"the working folder '{path}' is not inside"
+        raise RepositoryNotFoundError(
+            f"{where} a bale/DVC repository; pass repo= a repository's path or git URL"
+        ) from exc

@@ -37,3 +37,29 @@ def file_md5(path: str, *, legacy: bool = False) -> str:
             else:
                 hasher.update(chunk)
     return hasher.hexdigest()
+
+
+class Md5Stream:
+    """md5 of bytes that arrive in pieces of any size. With `legacy`, DVC 2's
+    dos2unix rule is applied per `CHUNK` of the whole, as `file_md5` reads
+    them, so a stream hashes as the same file on disk would."""
+
+    def __init__(self, *, legacy: bool = False) -> None:
+        self._hasher = hashlib.md5(usedforsecurity=False)
+        self._legacy = legacy
+        self._pending = b""
+
+    def update(self, data: bytes) -> None:
+        if not self._legacy:
+            self._hasher.update(data)
+            return
+        self._pending += data
+        while len(self._pending) >= CHUNK:
+            d2u_bytes_update(self._hasher, self._pending[:CHUNK])
+            self._pending = self._pending[CHUNK:]
+
+    def hexdigest(self) -> str:
+        if self._pending:
+            d2u_bytes_update(self._hasher, self._pending)
+            self._pending = b""
+        return self._hasher.hexdigest()

@@ -289,24 +289,25 @@ def join_inside(folder: str, path: str, *, origin: str) -> str:
 
 
 def params_of(
-    files: Files, *, targets: list[str] | None = None, deps_only: bool = False
-) -> Collected:
+    files: Files, *, targets: list[str] | None = None, deps_only: bool = False,
+    stages: list[str] | None = None,
+) -> Collected:  # fmt: skip
     """The params of one side: each file's values (the keys the stages
     name, or all of a file tracked whole), nested as in the file.
 
     With `targets` (root-relative), those files whole and nothing else;
     with `deps_only`, only what stages read (no top-level `params:`, no
-    `params.yaml` of its own).
+    `params.yaml` of its own); with `stages`, only what those stages read.
     """
     try:
-        wanted = _params_wanted(files, targets, deps_only)
+        wanted = _params_wanted(files, targets, deps_only or bool(stages), stages)
     except BaleError as exc:
         return Collected({}, exc)
     return Collected({rel: _load_params(files, rel, keys) for rel, keys in wanted.items()})
 
 
 def _params_wanted(
-    files: Files, targets: list[str] | None, deps_only: bool
+    files: Files, targets: list[str] | None, deps_only: bool, stages: list[str] | None = None
 ) -> dict[str, list[str] | None]:
     """File -> keys (None: the whole file), merged as DVC's `_merge_params`:
     a file tracked whole anywhere is read whole."""
@@ -316,6 +317,8 @@ def _params_wanted(
     else:
         for sf in stage_files(files):
             for stage in sf.stages:
+                if stages and stage.name not in stages:
+                    continue
                 origin = posixpath.join(sf.folder, PIPELINE_FILE)
                 wdir = join_inside(sf.folder, stage.wdir, origin=origin)
                 entries += [(join_inside(wdir, path, origin=origin), keys)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 from bale.errors import (
     ManifestError,
@@ -23,6 +23,7 @@ from bale.errors import (
     PathNotFoundError,
     RemoteAccessError,
     SourceError,
+    UnknownRemoteError,
 )
 from bale.formats.dvcfile import Out
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
@@ -31,6 +32,9 @@ from bale.odb.store import ObjectStore
 from bale.parallel import map_batched
 from bale.progress import NO_PROGRESS, Progress
 from bale.repo.gittree import FileTree
+
+if TYPE_CHECKING:
+    from bale.remotes.base import Backend
 from bale.workspace.context import Presence
 from bale.workspace.index import DVCFILE_SUFFIX, Tracked, tracked_in
 
@@ -104,8 +108,12 @@ class RepoView:
         local_root: str | None = None,
         jobs: int | None = None,
         progress: Progress = NO_PROGRESS,
+        remote: str | None = None,
+        remote_config: Mapping[str, str] | None = None,
     ) -> None:
         self.tree = tree
+        self.remote = remote  # the default remote, in place of the config's
+        self.remote_config = dict(remote_config or {})  # merged into the default's options
         self.url = url
         self.store = store
         self.caches = [c for c in caches if c.root != store.root]
@@ -279,12 +287,29 @@ class RepoView:
         return Entry(leaf.path, False, False, True, size, leaf.md5)
 
     def _object_size(self, oid: str, legacy: bool) -> int | None:
+        path = self.cached_path(oid, legacy)
+        return None if path is None else os.stat(path).st_size
+
+    def cached_path(self, oid: str, legacy: bool) -> str | None:
+        """Where a cache of this machine holds the object (read in place:
+        objects enter a cache verified), or None."""
         for cache in (self.store, *self.caches, *self._source_caches()):
-            try:
-                return os.stat(cache.path(oid, legacy=legacy)).st_size
-            except FileNotFoundError:
-                continue
+            path = cache.path(oid, legacy=legacy)
+            if os.path.exists(path):
+                return path
         return None
+
+    def open_backend(self, vo: ViewOut) -> Backend:
+        """A client of the remote the output `vo` uses; the caller closes it.
+
+        Raises:
+            SourceError: the source names no usable remote.
+            RemoteConfigError: its URL or options are wrong.
+        """
+        from bale.remotes import open_remote
+
+        spec = self.remote_spec(vo.root, vo.out.remote)
+        return open_remote(spec.url, spec.options)
 
     # -- objects ----------------------------------------------------------------
 
@@ -367,10 +392,9 @@ class RepoView:
                 wanted = [o for o in wanted if o not in got]
         if not wanted:
             return 0
-        from bale.remotes import open_remote, transfer
+        from bale.remotes import transfer
 
-        spec = self.remote_spec(vo.root, vo.out.remote)
-        backend = open_remote(spec.url, spec.options)
+        backend = self.open_backend(vo)
         try:
             done = transfer.fetch(target, backend, wanted, jobs=self.jobs,
                                   progress=self.progress)  # fmt: skip
@@ -383,7 +407,10 @@ class RepoView:
             _oid, why = done.failed[0]
             base = backend.local_path("")
             if base is not None and not os.path.isdir(base):
-                why = f"remote {spec.url}: the folder does not exist; check the source's remote url"
+                why = (
+                    f"remote {backend.url}: the folder does not exist; check the source's "
+                    "remote url"
+                )
             raise SourceError(f"{self.url}: '{vo.path}' cannot be fetched: {why}")
         return len(done.transferred)
 
@@ -445,7 +472,16 @@ class RepoView:
         """
         config = self.config(root)
         remotes = config.remotes()  # type: ignore[attr-defined]
-        name = name or config.get("core", "remote")  # type: ignore[attr-defined]
+        default = self.remote or config.get("core", "remote")  # type: ignore[attr-defined]
+        name = name or default
+        if name and name == default and self.remote_config:
+            remotes = {**remotes, name: {**remotes.get(name, {}), **self.remote_config}}
+        if self.remote and self.remote not in remotes:
+            known = ", ".join(sorted(remotes)) or "none"
+            raise UnknownRemoteError(
+                f"{self.url} has no remote '{self.remote}' (its remotes: {known}); "
+                "name one of them, or give its url in remote_config"
+            )
         if not name:
             raise SourceError(
                 f"{self.url} has no default remote in its .dvc/config, so its data cannot be "
