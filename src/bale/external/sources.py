@@ -69,17 +69,23 @@ def reading_view(
     """
     path = os.getcwd() if repo is None else local_path(repo)
     if path is not None:
-        top = _work_top(path, named=repo)
-        if rev is None:
+        top = _work_top(path)
+        if top is None and repo is None:
+            from bale.errors import RepositoryNotFoundError
+
+            raise RepositoryNotFoundError(
+                f"the working folder '{path}' is inside no bale/DVC repository; pass repo= "
+                "a repository's path or git URL"
+            )
+        if top is not None and rev is None:
             view = RepoView(WorkTree(top), url=repo or top, store=user_store(), local_root=top,
                             remote=remote, remote_config=remote_config)  # fmt: skip
             try:
-                git_dir = os.path.join(top, ".git")
-                yield git_dir, view
+                yield os.path.join(top, ".git"), view
             finally:
                 view.close()
             return
-        repo = top
+        repo = top or repo  # else a bare repository, or none: open_source tells
     assert repo is not None
     source = open_source(repo, rev)
     tree = GitTree(source.git_dir, source.commit)
@@ -91,28 +97,20 @@ def reading_view(
         view.close()
 
 
-def _work_top(path: str, *, named: str | None) -> str:
+def _work_top(path: str) -> str | None:
     """The top of the working tree holding `path`: its git top level, else
-    the nearest folder with `.dvc/` (a repository without git).
-
-    Raises:
-        RepositoryNotFoundError: neither is there.
-    """
-    from bale.errors import NotARepoError, RepositoryNotFoundError
+    the nearest folder with `.dvc/` (a repository without git); None when
+    neither is there."""
+    from bale.errors import NotARepoError
     from bale.repo.git import find_git_root
     from bale.repo.repository import find_root
 
     if not os.path.isdir(path):
-        raise RepositoryNotFoundError(
-            f"'{named}' does not exist; give a repository's path or a git URL"
-        )
+        return None
     top = find_git_root(path)
     if top is not None:
         return top
     try:
         return find_root(path)
-    except NotARepoError as exc:
-        where = f"'{named}' is not" if named else f"the working folder '{path}' is not inside"
-        raise RepositoryNotFoundError(
-            f"{where} a bale/DVC repository; pass repo= a repository's path or git URL"
-        ) from exc
+    except NotARepoError:
+        return None

@@ -11,7 +11,6 @@ caller sees its last block, so no partial data passes as good.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -47,6 +46,9 @@ class VerifiedStream(io.RawIOBase):
         self._ahead: bytes | None = None  # arrived, not yet released
         self._done = False
         self._error: RemoteObjectCorruptError | None = None
+        self._ahead = self._pull()  # a missing object fails the open, not a later read
+        if self._ahead is None:
+            self._finish()
 
     def readable(self) -> bool:
         return True
@@ -63,11 +65,6 @@ class VerifiedStream(io.RawIOBase):
         return None
 
     def _advance(self) -> None:
-        if self._ahead is None and not self._done:
-            self._ahead = self._pull()
-            if self._ahead is None:
-                self._finish()
-                return
         nxt = self._pull()
         if nxt is None:
             self._finish()  # raises before the held block is released
@@ -124,9 +121,6 @@ def open_leaf(view: RepoView, leaf: Leaf) -> BinaryIO:
     backend = view.open_backend(vo)
     relpath = oid_relpath(leaf.md5, legacy=legacy)
     try:
-        direct = backend.local_path(relpath)
-        if direct is not None and not os.path.exists(direct):
-            raise FileNotFoundError(direct)
         chunks = backend.read_chunks(relpath)
         raw = VerifiedStream(chunks, leaf.md5, legacy=legacy, where=backend.url,
                              on_close=backend.close)  # fmt: skip

@@ -324,33 +324,33 @@ class RepoView:
         assert out.oid is not None
         key = (out.oid, out.legacy)
         if key not in self._manifests:
-            data = self._manifest_bytes(vo)
+            data, fetched = self._manifest_bytes(vo)
             try:
                 self._manifests[key] = parse_manifest(data, oid=out.oid)
             except ManifestError as exc:
                 raise SourceError(
                     f"{self.url}: the manifest of '{vo.path}' {exc.problem}; nothing was written"
                 ) from exc
-            if not self.store.exists(out.oid, legacy=out.legacy):
+            if fetched:  # kept, so the next read of this folder needs no remote
                 self.store.add_bytes(out.oid, data, legacy=out.legacy)
         return self._manifests[key]
 
-    def _manifest_bytes(self, vo: ViewOut) -> bytes:
+    def _manifest_bytes(self, vo: ViewOut) -> tuple[bytes, bool]:
         """A folder's manifest, verified, read before anything stores it (a
-        hostile one must not reach the cache)."""
+        hostile one must not reach the cache), and whether it came from the remote."""
         out = vo.out
         assert out.oid is not None
         for cache in (self.store, *self.caches, *self._source_caches()):
             if cache.exists(out.oid, legacy=out.legacy):
                 data = cache.read_bytes(out.oid, legacy=out.legacy)
                 if manifest_oid(data) == out.oid:
-                    return data
+                    return data, False
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="bale-manifest-") as scratch:
             staging = ObjectStore(scratch)
             self.fetch(vo, [(out.oid, out.legacy)], into=staging)
-            return staging.read_bytes(out.oid, legacy=out.legacy)
+            return staging.read_bytes(out.oid, legacy=out.legacy), True
 
     def objects(self, pick: Pick) -> list[Obj]:
         """The objects a pick needs (a folder's manifest first, then its files)."""
