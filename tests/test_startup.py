@@ -60,3 +60,14 @@ def test_help_imports_no_command_module(baseline: set[str]):
     names, out = _imported("-m", "bale", "--help")
     assert "usage: bale" in out
     _check(names, baseline, {"bale", "bale.cli", "bale.cli.main"})  # __main__ is run, not imported
+
+
+def test_import_bale_api_is_light(baseline: set[str]):
+    """Notebooks import the API first: it must not pull in fsspec, YAML or a client."""
+    names, _ = _imported("-c", "import bale.api")
+    assert {n for n in names if n == "bale" or n.startswith("bale.")} == {
+        "bale", "bale.api", "bale.errors",
+    }  # fmt: skip
+    foreign = sorted(n for n in names - baseline
+                     if n.split(".")[0] not in {*sys.stdlib_module_names, "bale"})  # fmt: skip
+    assert not foreign, f"import bale.api imports third-party modules: {foreign}"

@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any
 from bale.errors import PathIsFolderError, TargetError, UnsafePathError, UsageError
 
 if TYPE_CHECKING:
-    from bale.api.filesystem import BaleFileSystem
+    from bale.api.balefs import BaleFileSystem
     from bale.view.repoview import Leaf, RepoView
 
 __all__ = [
@@ -235,14 +235,14 @@ def filesystem(
         >>> len(fs.find("images"))
         20000
     """
-    from bale.api.filesystem import BaleFileSystem
+    from bale.api.balefs import BaleFileSystem
 
     return BaleFileSystem(repo=repo, rev=rev, remote=remote, remote_config=remote_config)
 
 
 def __getattr__(name: str) -> Any:
     if name == "BaleFileSystem":  # fsspec is imported only now
-        from bale.api.filesystem import BaleFileSystem
+        from bale.api.balefs import BaleFileSystem
 
         return BaleFileSystem
     raise AttributeError(f"module 'bale.api' has no attribute '{name}'")

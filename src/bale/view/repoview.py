@@ -371,6 +371,7 @@ class RepoView:
 
         Raises:
             SourceError: an object is in no cache and not on the remote.
+            RemoteObjectCorruptError: the remote's copy does not match its name.
         """
         target = into or self.store
         wanted = [o for o in dict.fromkeys(objs) if not target.exists(o[0], legacy=o[1])]
@@ -405,6 +406,8 @@ class RepoView:
         self.fetched += len(done.transferred)
         if done.failed:
             _oid, why = done.failed[0]
+            if isinstance(why, ObjectCorruptError):
+                raise why  # the integrity error itself: it names the remote and the fix
             base = backend.local_path("")
             if base is not None and not os.path.isdir(base):
                 why = (

@@ -69,8 +69,10 @@ class BaleFileSystem(AbstractFileSystem):
         self._folders: dict[str, ViewOut] = {}  # tracked folders not yet expanded
 
     def close(self) -> None:
-        """End the view's git reader (the filesystem is unusable after)."""
+        """End the view's git reader; the next `BaleFileSystem(...)` or
+        `bale://` URL of the same repository opens it afresh."""
         self._stack.close()
+        type(self)._cache.pop(self._fs_token, None)
 
     # -- paths -------------------------------------------------------------------
 
@@ -202,7 +204,8 @@ class BaleFileSystem(AbstractFileSystem):
             found = [self._sized(dict(info))]
         else:
             children = self._index().get(path, {})
-            found = [children[name] for name in sorted(children)]
+            shown = kwargs.get("dvcfiles", False)
+            found = [children[n] for n in sorted(children) if shown or not _metadata(n)]
             if detail:
                 found = [self._sized(dict(child)) for child in found]
         return found if detail else [i["name"] for i in found]
@@ -235,7 +238,9 @@ class BaleFileSystem(AbstractFileSystem):
                 level = (folder.count("/") + 1 if folder else 0) - depth
                 if maxdepth is not None and level >= maxdepth:
                     continue
-                for child in children.values():
+                for name, child in children.items():
+                    if _metadata(name) and not kwargs.get("dvcfiles", False):
+                        continue
                     if withdirs or child["type"] == "file":
                         found[child["name"]] = child
             if withdirs and path:
@@ -366,6 +371,12 @@ class RemoteObjectFile(AbstractBufferedFile):
         if self._whole is not None:
             self._whole.close()
         self._backend.close()
+
+
+def _metadata(name: str) -> bool:
+    """A stage file or `.dvcignore`: hidden from listings unless `dvcfiles=True`,
+    as `DVCFileSystem` hides them."""
+    return name.endswith(".dvc") or name in ("dvc.yaml", ".dvcignore")
 
 
 def _under(path: str, top: str) -> bool:
