@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bale.hashing.md5 import CHUNK, file_md5
+from bale.hashing.md5 import CHUNK, Md5Stream, file_md5
 from bale.hashing.tree import bytes_md5
 from bale.odb.store import ObjectStore
 
@@ -88,3 +88,17 @@ def test_binary_and_text_differ_only_where_dvc_says():
         dvc2_md5(CASES["31% non-text is binary"])
         == hashlib.md5(CASES["31% non-text is binary"]).hexdigest()
     )
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_a_stream_in_any_pieces_hashes_as_the_file(tmp_path, legacy: bool) -> None:
+    """Streamed reads check DVC 2 objects too: dos2unix decides per 1 MiB of
+    the whole, wherever the pieces that arrive happen to end."""
+    data = (b"line\r\n" * 300_000) + bytes(range(256)) * 5000 + b"tail\r\n"
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    for piece in (1, 4096, 1 << 20, 3_000_001):
+        stream = Md5Stream(legacy=legacy)
+        for start in range(0, len(data), piece):
+            stream.update(data[start : start + piece])
+        assert stream.hexdigest() == file_md5(str(path), legacy=legacy)
