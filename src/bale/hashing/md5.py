@@ -47,19 +47,23 @@ class Md5Stream:
     def __init__(self, *, legacy: bool = False) -> None:
         self._hasher = hashlib.md5(usedforsecurity=False)
         self._legacy = legacy
-        self._pending = b""
+        self._pending = bytearray()
 
     def update(self, data: bytes) -> None:
         if not self._legacy:
             self._hasher.update(data)
             return
         self._pending += data
-        while len(self._pending) >= CHUNK:
-            d2u_bytes_update(self._hasher, self._pending[:CHUNK])
-            self._pending = self._pending[CHUNK:]
+        if len(self._pending) >= CHUNK:
+            whole = len(self._pending) // CHUNK * CHUNK
+            view = memoryview(self._pending)
+            for start in range(0, whole, CHUNK):
+                d2u_bytes_update(self._hasher, bytes(view[start : start + CHUNK]))
+            view.release()
+            del self._pending[:whole]
 
     def hexdigest(self) -> str:
         if self._pending:
-            d2u_bytes_update(self._hasher, self._pending)
-            self._pending = b""
+            d2u_bytes_update(self._hasher, bytes(self._pending))
+            self._pending.clear()
         return self._hasher.hexdigest()
