@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.fixtures import dvc_forks as dvc_forks_module
+
 pytest_plugins = ["tests.fixtures.servers"]
 
 # `make test` gates merges, so its property tests draw the same examples on
@@ -28,29 +30,37 @@ GIT_ENV = {
 }
 
 
+def isolated_vars(home: Path) -> dict[str, str]:
+    """The variables that keep a test off the user's global git and bale/dvc config."""
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_GLOBAL_CONFIG_DIR": str(home / ".config" / "dvc"),
+        "DVC_SYSTEM_CONFIG_DIR": str(home / "system-dvc"),
+        **GIT_ENV,
+    }
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Keep tests off the user's global git and bale/dvc config."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
-    monkeypatch.setenv("DVC_GLOBAL_CONFIG_DIR", str(home / ".config" / "dvc"))
-    monkeypatch.setenv("DVC_SYSTEM_CONFIG_DIR", str(home / "system-dvc"))
-    for key, value in GIT_ENV.items():
+    for key, value in isolated_vars(tmp_path_factory.mktemp("home")).items():
         monkeypatch.setenv(key, value)
 
 
 Run = Callable[..., subprocess.CompletedProcess]
 
 
-def _runner(argv0: list[str]) -> Run:
+def _subprocess(argv: list[str], cwd, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, **kw)
+
+
+def _runner(argv0: list[str], start=_subprocess) -> Run:
     def run(
         *args: str, cwd: os.PathLike | str, ok: bool | None = True, **kw
     ) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [*argv0, *map(str, args)], cwd=cwd, capture_output=True, text=True, **kw
-        )
+        proc = start([*argv0, *map(str, args)], cwd=cwd, **kw)
         if ok is True and proc.returncode != 0:
             raise AssertionError(
                 f"{' '.join([*argv0, *map(str, args)])} failed ({proc.returncode}):\n"
@@ -86,9 +96,33 @@ def dvc_exe() -> str:
     return exe
 
 
+@pytest.fixture(scope="session")
+def dvc_forks(dvc_exe: str, tmp_path_factory: pytest.TempPathFactory):
+    """One Python with dvc imported, forked for each `dvc` call (see dvc_forks.py);
+    None when BALE_TEST_DVC_FORKS=0."""
+    if not dvc_forks_module.enabled():
+        yield None
+        return
+    workdir = tmp_path_factory.mktemp("dvc-forks")
+    home = workdir / "home"
+    home.mkdir()
+    server = dvc_forks_module.DvcForks(dvc_exe, workdir, {**os.environ, **isolated_vars(home)})
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def dvc(dvc_exe: str) -> Run:
-    return _runner([dvc_exe])
+def dvc(dvc_exe: str, dvc_forks) -> Run:
+    """Run the real dvc; the same as a new `dvc` process each call, without its start-up."""
+    if dvc_forks is None:
+        return _runner([dvc_exe])
+
+    def start(argv: list[str], cwd, **kw) -> subprocess.CompletedProcess:
+        if set(kw) - {"env"} or not os.path.isdir(cwd):  # input=, timeout=...: as before
+            return _subprocess(argv, cwd, **kw)
+        return dvc_forks.run(argv[1:], cwd=cwd, env=kw.get("env"))
+
+    return _runner([dvc_exe], start)
 
 
 @pytest.fixture
