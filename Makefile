@@ -1,12 +1,13 @@
 # Two entry points that work on a fresh machine with Python >= 3.11 and git:
 #   make demo   - install bale in .venv and run a short end-to-end demo
 #   make test   - install bale, its test tools and a pinned dvc, then run lint and tests
+#                 (all but the slow fault and scale runs: make test-slow, or make test-all)
 PYTHON ?= python3
 VENV := .venv
 DVC_VENV := .venv-dvc
 PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint venv test-venv dvc-venv bench bench-quick clean
+.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +42,18 @@ lint: test-venv
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
+PYTEST := HYPOTHESIS_PROFILE=repeatable BALE_TEST_DVC="$(CURDIR)/$(DVC_VENV)/bin/dvc" $(VENV)/bin/python -m pytest
+
+# Tests marked slow (faults that wait out retries, kills on thousands of
+# files) run in test-slow; test keeps a short one of each kind.
 test: test-venv dvc-venv lint
-	HYPOTHESIS_PROFILE=repeatable BALE_TEST_DVC="$(CURDIR)/$(DVC_VENV)/bin/dvc" $(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+
+test-slow: test-venv dvc-venv
+	$(PYTEST) -m slow $(PYTEST_ARGS)
+
+test-all: test-venv dvc-venv lint
+	$(PYTEST) $(PYTEST_ARGS)
 
 bench: test-venv dvc-venv
 	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"

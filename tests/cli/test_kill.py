@@ -1,6 +1,9 @@
 """A command killed (SIGKILL, no cleanup) in the middle of its work leaves a
 repository where running it again finishes the job and the cache holds no
-corrupt object."""
+corrupt object.
+
+`make test` kills add and checkout midway; the other kills are marked slow
+(`make test-slow`)."""
 
 from __future__ import annotations
 
@@ -71,7 +74,6 @@ def _assert_clean(repo: Path, bale, files: dict[str, bytes]) -> None:
     assert all(e["md5"] in objects for e in entries)
 
 
-@pytest.mark.slow
 def test_add_killed_midway_then_rerun(repo: Path, bale):
     files = _make_dataset(repo)
     objects_dir = repo / ".dvc" / "cache" / "files" / "md5"
@@ -107,7 +109,6 @@ def test_add_with_hardlinks_killed_while_linking_then_rerun(repo: Path, bale):
     _assert_clean(repo, bale, files)  # the leftovers are gone too
 
 
-@pytest.mark.slow
 def test_checkout_killed_midway_then_rerun(repo: Path, bale):
     files = _make_dataset(repo)
     bale("add", "big", cwd=repo)
