@@ -96,3 +96,14 @@ def make_objects(cache: ObjectStore, count: int, *, seed: int = 0) -> list[tuple
 @pytest.fixture
 def cache(tmp_path: Path) -> ObjectStore:
     return ObjectStore(str(tmp_path / "cache"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked `slow_but_folder` is slow on every remote but the folder:
+    `make test` keeps the folder's short case, `make test-slow` runs the rest."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        remote = callspec.params.get("remote") if callspec is not None else None
+        if item.get_closest_marker("slow_but_folder") and remote not in (None, "folder"):
+            item.add_marker(pytest.mark.slow)

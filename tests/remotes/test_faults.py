@@ -53,7 +53,7 @@ def assert_only_whole_objects(remote: RemoteCase) -> list[str]:
     return names
 
 
-@pytest.mark.slow
+@pytest.mark.slow_but_folder
 def test_killed_push_leaves_no_partial_object_and_resumes(
     remote: RemoteCase, cache: ObjectStore, tmp_path: Path
 ) -> None:
@@ -92,7 +92,7 @@ def test_killed_push_leaves_no_partial_object_and_resumes(
     assert transfer.verify(backend, items) == []
 
 
-@pytest.mark.slow
+@pytest.mark.slow_but_folder
 def test_killed_fetch_resumes(remote: RemoteCase, cache: ObjectStore, tmp_path: Path) -> None:
     items = make_big_objects(cache, tmp_path, 4, 12) + make_objects(cache, 40)
     transfer.push(cache, remote.open(), items)
