@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "params": ("bale.cli.metrics_cmds", "Show changes in params: diff."),
     "metrics": ("bale.cli.metrics_cmds", "Show metrics and their changes: show, diff."),
     "plots": ("bale.cli.plots_cmds", "Draw plots of revisions as one HTML page: show, diff."),
+    "card": ("bale.cli.card_cmds", "Write an entry's card, or check every card: new, check."),
 }
 
 
