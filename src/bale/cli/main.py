@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("bale.cli.metrics_cmds", "Show metrics and their changes: show, diff."),
     "plots": ("bale.cli.plots_cmds", "Draw plots of revisions as one HTML page: show, diff."),
     "card": ("bale.cli.card_cmds", "Write an entry's card, or check every card: new, check."),
+    "catalog": ("bale.cli.catalog_cmds", "List every dataset and model, cards and versions."),
 }
 
 
