@@ -29,6 +29,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--run-cache", action=argparse.BooleanOptionalAction, default=False,
             help="also the run cache: saved runs of stages and the outputs they name",
         )  # fmt: skip
+        if name != "fetch":
+            parser.add_argument("--all", action="store_true", dest="all_areas",
+                                help="also every synced area of bale.yaml (bale sync)")  # fmt: skip
         parser.set_defaults(func={"push": cmd_push, "pull": cmd_pull, "fetch": cmd_fetch}[name])
     elif name == "gc":
         parser.add_argument("-w", "--workspace", action="store_true", help="keep the workspace's")
@@ -106,7 +109,18 @@ def cmd_push(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     _report(result, "push", args.quiet)
-    return 0
+    return _areas(args, "push")
+
+
+def _areas(args: argparse.Namespace, action: str) -> int:
+    """`--all`: the synced areas after the versioned data."""
+    if not args.all_areas:
+        return 0
+    from bale.cli.area_cmds import sync_areas
+    from bale.repo.lock import repo_lock
+
+    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
+        return sync_areas(ws, action, [], force=getattr(args, "force", False), quiet=args.quiet)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
@@ -136,7 +150,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if nothing and not changes.failed and not args.quiet:
         print("Everything is up to date.")
     print_changes(ws, changes, quiet=args.quiet, fetched=result.transferred)
-    return 0
+    return _areas(args, "pull")
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
