@@ -7,7 +7,7 @@ VENV := .venv
 DVC_VENV := .venv-dvc
 PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick clean
+.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick bench-api clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: test-venv dvc-venv
 
 bench-quick: test-venv dvc-venv
 	$(VENV)/bin/python -m benchmarks --quick --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
+
+# bale.api and BaleFileSystem beside dvc.api and DVCFileSystem, timed in-process.
+bench-api: test-venv dvc-venv
+	$(VENV)/bin/python -m benchmarks.api_bench --dvc-python "$(CURDIR)/$(DVC_VENV)/bin/python"
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) build src/*.egg-info
