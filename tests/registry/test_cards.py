@@ -125,7 +125,10 @@ def test_check_reads_a_revision(registry: Path, bale, git) -> None:
     ("settings", "words"),
     [
         ("folders:\n  ../outside:\n    card: true\n", "is outside the repository"),
-        ("folders:\n  raw_datasets:\n    cards: true\n", "only 'kind' and 'card' may be set"),
+        (
+            "folders:\n  raw_datasets:\n    cards: true\n",
+            "only 'kind', 'card', 'sync' and 'ignored' may be set",
+        ),
         ("folders:\n  raw_datasets:\n    kind: table\n", "not one of dataset, model"),
         ("folders:\n  raw_datasets:\n    card: {required: license}\n", "must be a list"),
         ("folders: [\n", "bale.yaml:2: not valid YAML"),

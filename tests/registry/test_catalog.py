@@ -96,3 +96,14 @@ def test_bad_input(registry: Path, bale, tmp_path: Path) -> None:
         proc = bale("catalog", *args, cwd=registry, ok=False)
         assert words in proc.stderr and proc.stderr.startswith("ERROR:")
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_ignored_folder_holds_no_entries(registry: Path, bale) -> None:
+    (registry / "experiments" / "run1").mkdir(parents=True)
+    (registry / "experiments" / "run1" / "loss.csv").write_text("1\n")
+    bale("add", "-q", "experiments/run1", cwd=registry)
+    (registry / "experiments" / "run1.card.md").write_text("# scratch\n")
+    assert "experiments/run1" in [i["path"] for i in _json(bale, cwd=registry)]
+    (registry / "bale.yaml").write_text("folders:\n  experiments:\n    ignored: true\n")
+    assert "experiments/run1" not in [i["path"] for i in _json(bale, cwd=registry)]
+    assert "experiments" not in bale("card", "check", cwd=registry, ok=None).stdout

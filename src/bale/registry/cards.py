@@ -144,6 +144,7 @@ def check(view: RepoView, entries: list[Entry], settings: Settings) -> list[Prob
         problems += _check_card(view, path, entry, settings)
     for path in files:
         orphan = path not in by_card and posixpath.basename(path) != TEMPLATE
+        orphan = orphan and not settings.ignored(path)
         if path.endswith(CARD_SUFFIX) and orphan:
             problems.append(Problem(path, "is a card without an entry; remove it, or "
                                         "track the entry it describes"))  # fmt: skip

@@ -35,6 +35,8 @@ def entries(view: RepoView, settings: Settings) -> list[Entry]:
     artifacts = _artifacts(view)
     found: dict[str, Entry] = {}
     for vo in view.outputs():
+        if settings.ignored(vo.path):
+            continue  # an experiments folder: not an entry of the registry
         out = vo.out
         name, kind = artifacts.get(vo.path, (None, None))
         kind = kind or settings.kind_of(vo.path)
