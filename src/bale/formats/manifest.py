@@ -97,7 +97,7 @@ def _under_file(relpath: str, files: set[str]) -> str | None:
     return None
 
 
-_MD5 = re.compile(r"[0-9a-f]{32}")
+_MD5S = re.compile(r"(?:[0-9a-f]{32}\0)*")  # every md5, joined: one match, not one per file
 # In the paths joined by NUL and framed by it, any of these marks an unsafe one.
 _UNSAFE = ("\\", "\0\0", "\0/", "/\0", "//", "\0.\0", "\0./", "/./", "/.\0",
            "\0..\0", "\0../", "/../", "/..\0")  # fmt: skip
@@ -113,8 +113,9 @@ def _well_formed(items: list) -> list[tuple[str, str]] | None:
     except (TypeError, KeyError):
         return None
     try:
-        if not all(map(_MD5.fullmatch, md5s)):
-            return None
+        joined_md5s = "\0".join(md5s) + "\0"
+        if len(joined_md5s) != 33 * len(md5s) or not _MD5S.fullmatch(joined_md5s):
+            return None  # (the length check: no md5 may hide a NUL and a second md5)
     except TypeError:  # an md5 that is not a string
         return None
     if joined.count("\0") != len(rels) + 1 or any(mark in joined for mark in _UNSAFE):

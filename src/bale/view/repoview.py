@@ -35,7 +35,6 @@ from bale.repo.gittree import FileTree
 
 if TYPE_CHECKING:
     from bale.remotes.base import Backend
-from bale.workspace.context import Presence
 from bale.workspace.index import DVCFILE_SUFFIX, Tracked, tracked_in
 
 Obj = tuple[str, bool]  # (oid, legacy)
@@ -378,6 +377,8 @@ class RepoView:
         for cache in (*self.caches, *self._source_caches()):
             if not wanted:
                 break
+            from bale.workspace.context import Presence  # the state db: only when copying
+
             held = {lg: Presence(cache, legacy=lg, expect=len(wanted))
                     for lg in {legacy for _, legacy in wanted}}  # fmt: skip
             here = [o for o in wanted if o[0] in held[o[1]]]
