@@ -110,14 +110,21 @@ def _size(size: int | None) -> str:
 
 
 def settings_of(view: RepoView) -> Settings:
-    """The view's `bale.yaml` (none: no folder rules).
+    """The rules of every root's `bale.yaml` (beside its `.dvc/`), their
+    folders named from the view's top (none: no folder rules).
 
     Raises:
-        ConfigError: it is malformed.
+        ConfigError: one is malformed.
     """
-    if SETTINGS_FILE not in view.tree.files():
-        return NO_SETTINGS
-    return parse_settings(view.tree.read(SETTINGS_FILE).decode("utf-8", "replace"))
+    folders = {}
+    for root in view.roots():
+        path = posixpath.join(root, SETTINGS_FILE) if root else SETTINGS_FILE
+        if path in view.tree.files():
+            text = view.tree.read(path).decode("utf-8", "replace")
+            found = parse_settings(text, path).folders
+            folders.update({posixpath.join(root, f) if root and f else f or root: rules
+                            for f, rules in found.items()})  # fmt: skip
+    return Settings(folders) if folders else NO_SETTINGS
 
 
 def needs_card(entry: Entry, settings: Settings, files: Iterable[str]) -> bool:
