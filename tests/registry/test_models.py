@@ -1,7 +1,8 @@
 """`bale model` end to end on a real git repository, and GTO compatibility
 both ways: the real gto reads the tags bale writes and bale reads the tags
 gto writes, with the same versions, stages and `show --json` output. Bad
-input is one error line and no tag."""
+input is one error line and no tag; artifact references (`rf@v1.0.0`,
+`rf#prod`) work in `bale get` and `bale import` as paths at their commit."""
 
 from __future__ import annotations
 
@@ -309,3 +310,55 @@ def test_bad_input_is_one_error_and_no_tag(models: Path, bale, git, gto) -> None
     assert results[:4] == [False, False, False, True]
     assert [r["code"] for r in results[4:]] == [1] * 5, results
     assert _tags(git, models) == before
+
+
+@pytest.mark.dvc
+def test_get_and_import_artifact_references(tmp_path: Path, repo: Path, bale, git, dvc) -> None:
+    write_tree(repo, {"dvc.yaml": DVC_YAML, "nested/dvc.yaml": NESTED_YAML,
+                      "models/rf.pkl": "forest 1\n", "nested/clf.bin": "classifier\n"})  # fmt: skip
+    bale("add", "-q", "models/rf.pkl", "nested/clf.bin", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "v1", cwd=repo)
+    clock = Clock()
+    bale("model", "register", "-q", "rf", "--version", "v1.0.0", cwd=repo, env=clock())
+    bale("model", "register", "-q", "nested:clf", cwd=repo, env=clock())
+    (repo / "models" / "rf.pkl").write_text("forest 2\n")
+    bale("add", "-q", "models/rf.pkl", cwd=repo)
+    git("commit", "-qam", "v2", cwd=repo)
+    bale("model", "register", "-q", "rf", cwd=repo, env=clock())
+    bale("model", "assign", "-q", "rf", "--stage", "prod", "--version", "v1.0.0", cwd=repo,
+         env=clock())  # fmt: skip
+    v1 = _commits(git, repo)[1]
+    url = str(repo)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for ref, name, content in [("rf@v1.0.0", "rf.pkl", "forest 1\n"),
+                               ("rf#prod", "prod.pkl", "forest 1\n"),
+                               ("rf@latest", "latest.pkl", "forest 2\n"),
+                               ("nested:clf@v0.0.1", "clf.bin", "classifier\n")]:  # fmt: skip
+        bale("get", url, ref, "-o", name, cwd=out)
+        assert (out / name).read_text() == content, ref
+    # Without -o, the output is named after the artifact's path.
+    assert_error(bale("get", url, "rf@v1.0.1", cwd=out, ok=False), "'rf.pkl' already exists")
+    bale("get", url, "rf@v1.0.1", "-f", cwd=out)
+    assert (out / "rf.pkl").read_text() == "forest 2\n"
+    assert_error(bale("get", url, "rf@v9.9.9", cwd=out, ok=False), "no version v9.9.9")
+    assert_error(bale("get", url, "rf#dev", cwd=out, ok=False), "in stage 'dev'")
+    assert_error(bale("get", url, "rf@v1.0.0", "--rev", "main", cwd=out, ok=False),
+                 "leave out --rev", code=2)  # fmt: skip
+
+    # The import records the registration tag and its commit, as dvc import --rev does.
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for root in (ours, theirs):
+        root.mkdir()
+        git("init", "-q", "-b", "main", cwd=root)
+    bale("init", "-q", cwd=ours)
+    dvc("init", "-q", cwd=theirs)
+    done = bale("import", url, "rf#prod", cwd=ours).stdout
+    assert f"Imported 'models/rf.pkl' (rf#prod = rf@v1.0.0) from {url} ({v1[:8]})" in done
+    dvc("import", url, "models/rf.pkl", "--rev", "rf@v1.0.0", cwd=theirs)
+    assert (ours / "rf.pkl.dvc").read_bytes() == (theirs / "rf.pkl.dvc").read_bytes()
+    assert f"rev_lock: {v1}" in (ours / "rf.pkl.dvc").read_text()
+    assert (ours / "rf.pkl").read_text() == "forest 1\n"
+    assert "is up to date" in bale("update", "rf.pkl.dvc", cwd=ours).stdout

@@ -23,7 +23,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--show-hash", action="store_true", help="show md5s")
         parser.add_argument("--json", action="store_true", help="machine-readable output")
     elif name in ("get", "import"):
-        parser.add_argument("path", help="the file or folder of the source to take")
+        parser.add_argument("path", help="the file or folder of the source to take, or an "
+                            "artifact of its registry: NAME@vX.Y.Z, NAME#STAGE, "
+                            "NAME@latest")  # fmt: skip
         parser.add_argument("-o", "--out", help="where to put it (default: its base name)")
         parser.add_argument("-f", "--force", action="store_true", help="replace what is there")
         add_jobs(parser)
@@ -81,13 +83,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source_path(args: argparse.Namespace) -> tuple[str, str | None, str]:
+    """The path and revision to take from the source, and how to name it: an
+    artifact reference of the source's registry (`rf@v1.0.0`, `rf#prod`,
+    `rf@latest`) stands for the path its `dvc.yaml` declares at the commit
+    its tags name, at the registration tag (what `dvc import --rev` records);
+    anything else is a path, at --rev."""
+    from bale.registry.models import is_reference, resolve_reference
+
+    if not is_reference(args.path):
+        return args.path, args.rev, f"'{args.path}'"
+    from bale.repo.clones import open_source
+
+    found = resolve_reference(open_source(args.url, newest=True).git_dir, args.path)
+    if found is None:  # no tag names such an artifact: a path that looks like one
+        return args.path, args.rev, f"'{args.path}'"
+    if args.rev is not None:
+        raise UsageError(f"'{args.path}' names its own commit ({found.rev}); leave out --rev")
+    return found.path, found.rev, f"'{found.path}' ({args.path} = {found.rev})"
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     from bale.external.get import get
     from bale.external.sources import opened
 
-    dest = args.out or posixpath.basename(posixpath.normpath(args.path.strip("/")))
-    with opened(args.url, args.rev, jobs=args.jobs, progress=progress_for(args)) as (_s, view):
-        got = get(view, args.path, dest, force=args.force)
+    path, rev, _named = _source_path(args)
+    dest = args.out or posixpath.basename(posixpath.normpath(path.strip("/")))
+    with opened(args.url, rev, jobs=args.jobs, progress=progress_for(args)) as (_s, view):
+        got = get(view, path, dest, force=args.force)
     if not args.quiet:
         print(f"{plural(got.files, 'file')} written to '{got.path}'")
     return 0
@@ -106,15 +129,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bale.repo.lock import repo_lock
 
     with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
-        dest = destination(ws, args.path, args.out)
-        with opened(args.url, args.rev, store=ws.store, jobs=args.jobs,
+        path, rev, named = _source_path(args)
+        dest = destination(ws, path, args.out)
+        with opened(args.url, rev, store=ws.store, jobs=args.jobs,
                     progress=ws.progress) as (source, view):  # fmt: skip
             done = import_(
-                ws, view, args.path, dest, url=args.url, rev=args.rev, commit=source.commit,
+                ws, view, path, dest, url=args.url, rev=rev, commit=source.commit,
                 no_download=args.no_download, force=args.force,
             )  # fmt: skip
     if not args.quiet:
-        print(f"Imported '{args.path}' from {args.url} ({done.rev_lock[:8]}) to "
+        print(f"Imported {named} from {args.url} ({done.rev_lock[:8]}) to "
               f"'{os.path.relpath(ws.repo.abs(done.out))}'")  # fmt: skip
         if ws.repo.git is not None:
             files = [done.dvcfile, posixpath.join(posixpath.dirname(done.out), ".gitignore")]
