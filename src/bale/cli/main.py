@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "card": ("bale.cli.card_cmds", "Write an entry's card, or check every card: new, check."),
     "catalog": ("bale.cli.catalog_cmds", "List every dataset and model, cards and versions."),
     "git-hook": ("bale.cli.hook_cmds", "Install git hooks and the merge driver; run them."),
+    "model": ("bale.cli.model_cmds", "A model registry on GTO's git tags: register, assign, show."),
     "sync": ("bale.cli.area_cmds", "Mirror the synced areas of bale.yaml: push, pull, status."),
 }
 
