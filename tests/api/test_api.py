@@ -198,3 +198,19 @@ def test_bad_input_is_a_documented_error_with_a_fix(registry: Registry, tmp_path
         bale.api.artifacts_show("classifier", version="1.0", repo=repo)
     with pytest.raises(UsageError, match="not an artifact name"):
         bale.api.artifacts_show("-bad name", repo=repo)
+
+
+def test_artifact_references_name_a_version(registry: Registry) -> None:
+    """`classifier@v1.0.0` and `classifier#prod` read the model their tags name."""
+    repo = str(registry.bare)
+    v1 = bale.api.read("models/model.bin", repo=repo, rev="v1", mode="rb")
+    v2 = bale.api.read("models/model.bin", repo=repo, rev="v2", mode="rb")
+    assert v1 != v2
+    assert bale.api.read("classifier@v1.0.0", repo=repo, mode="rb") == v1
+    assert bale.api.read("classifier#prod", repo=repo, mode="rb") == v1
+    assert bale.api.read("classifier@latest", repo=repo, mode="rb") == v2
+    assert bale.api.get_url("classifier#staging", repo=repo) == bale.api.get_url(
+        "models/model.bin", repo=repo, rev="v2"
+    )
+    with pytest.raises(ArtifactNotFoundError):
+        bale.api.read("classifier#dev", repo=repo)

@@ -66,7 +66,9 @@ def open(  # dvc.api's name
 
     `remote` names the remote to read from in place of the repository's
     default; `remote_config` adds options to it (keys, an endpoint), as in
-    `dvc.api`. `mode` is "r" (text, `encoding` or UTF-8) or "rb".
+    `dvc.api`. `mode` is "r" (text, `encoding` or UTF-8) or "rb". `path` may
+    be an artifact of the registry's model tags: `classifier@v1.1.0`,
+    `classifier#prod`, `classifier@latest` (with `rev` None).
 
         >>> with bale.api.open("data/train.csv", repo="../registry") as fobj:
         ...     rows = fobj.readlines()
@@ -81,6 +83,7 @@ def open(  # dvc.api's name
         raise UsageError(f"mode '{mode}' cannot be read; use 'r' or 'rb'")
     from bale.view.reading import open_leaf
 
+    path, rev = _artifact(path, repo, rev)
     with _opened(repo, rev, remote, remote_config) as (_git_dir, view):
         leaf = _file_leaf(view, path)
         fobj = open_leaf(view, leaf)
@@ -126,6 +129,7 @@ def get_url(
     """
     from bale.odb.layout import oid_relpath
 
+    path, rev = _artifact(path, repo, rev)
     with _opened(repo, rev, remote, remote_config) as (_git_dir, view):
         top = _inside_path(view, path)
         pick = view.pick(top)
@@ -260,6 +264,18 @@ def _opened(
 
     with reading_view(repo, rev, remote=remote, remote_config=remote_config) as opened:
         yield opened
+
+
+def _artifact(path: str, repo: str | None, rev: str | None) -> tuple[str, str | None]:
+    """An artifact reference of the registry's tags (`rf@v1.0.0`, `rf#prod`,
+    `rf@latest`) as the path and commit it names; anything else as given."""
+    from bale.registry.models import is_reference, resolve_reference
+
+    if rev is not None or not is_reference(path):
+        return path, rev
+    with _opened(repo, None, None, None) as (git_dir, _view):
+        found = resolve_reference(git_dir, path)
+    return (path, rev) if found is None else (found.path, found.rev)
 
 
 def _inside_path(view: RepoView, path: str) -> str:
