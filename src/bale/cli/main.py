@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("bale.cli.data_cmds", "Show changes against the .dvc files."),
     "checkout": ("bale.cli.data_cmds", "Make the workspace match the .dvc files."),
     "commit": ("bale.cli.data_cmds", "Record changes of tracked outputs."),
+    "diff": ("bale.cli.diff_cmds", "Show tracked files changed between revisions."),
     "remove": ("bale.cli.data_cmds", "Stop tracking outputs (delete their .dvc files)."),
     "move": ("bale.cli.data_cmds", "Rename a tracked output and its .dvc file."),
     "remote": ("bale.cli.remote_cmds", "Manage remotes: add, modify, list, remove, rename."),
