@@ -45,7 +45,7 @@ def entries(view: RepoView, settings: Settings) -> list[Entry]:
     for path, (name, kind) in artifacts.items():
         if path not in found:
             found[path] = Entry(path, kind or settings.kind_of(path), None, None,
-                                "a git file", name, None)  # fmt: skip
+                                "declared in dvc.yaml artifacts:", name, None)  # fmt: skip
     return [found[p] for p in sorted(found)]
 
 
@@ -54,17 +54,21 @@ def _artifacts(view: RepoView) -> dict[str, tuple[str, str | None]]:
     from bale.pipeline.metrics import ViewFiles, stage_files
 
     found: dict[str, tuple[str, str | None]] = {}
-    for sf in stage_files(ViewFiles(view)):
-        declared = sf.extra.get("artifacts") or {}
-        if not isinstance(declared, dict):
-            continue
-        for name, spec in declared.items():
-            if isinstance(spec, dict) and isinstance(spec.get("path"), str):
-                path = posixpath.normpath(posixpath.join(sf.folder, spec["path"]))
-                if path.startswith("../") or posixpath.isabs(path):
-                    continue  # never an entry of this registry
-                full = f"{sf.folder}:{name}" if sf.folder else str(name)
-                found[path] = (full, "model" if spec.get("type") == "model" else None)
+    for root in view.roots():
+        for sf in stage_files(ViewFiles(view, root)):
+            declared = sf.extra.get("artifacts") or {}
+            if not isinstance(declared, dict):
+                continue
+            folder = posixpath.join(root, sf.folder) if root and sf.folder else sf.folder or root
+            for name, spec in declared.items():
+                if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                    path = posixpath.normpath(posixpath.join(folder, spec["path"]))
+                    outside = path == ".." or path.startswith("../")
+                    if outside or posixpath.isabs(spec["path"]) or not _under(path, root):
+                        continue  # never an entry of this registry
+                    # GTO names an artifact of a dvc.yaml below the git top `dir:name`.
+                    full = f"{folder}:{name}" if folder else str(name)
+                    found[path] = (full, "model" if spec.get("type") == "model" else None)
     return found
 
 
@@ -86,3 +90,7 @@ def _source(view: RepoView, vo: ViewOut) -> str:
     if isinstance(dep.get("path"), str):
         return str(dep["path"])
     return "added with bale add"
+
+
+def _under(path: str, top: str) -> bool:
+    return top == "" or path.startswith(top + "/")
