@@ -200,7 +200,7 @@ def artifacts_show(
     if version and stage:
         raise UsageError("give a version or a stage of the artifact, not both")
     from bale.errors import ArtifactNotFoundError
-    from bale.pipeline.metrics import ViewFiles, stage_files
+    from bale.registry.entries import artifacts
     from bale.registry.tags import FULLNAME_RE, artifact_commit, check_artifact_name
 
     check_artifact_name(name)
@@ -209,17 +209,12 @@ def artifacts_show(
     match = FULLNAME_RE.match(name)
     assert match is not None
     folder = (match.group("dirname") or "").rstrip(":").strip("/")
-    short = match.group("name")
-    where = repo if repo is not None else git_dir
-    with _opened(where if repo is not None else os.path.dirname(git_dir), commit,
-                 None, None) as (_git, view):  # fmt: skip
-        for sf in stage_files(ViewFiles(view)):
-            declared = sf.extra.get("artifacts") or {}
-            if sf.folder == folder and isinstance(declared.get(short), Mapping):
-                path = declared[short].get("path")
-                if isinstance(path, str):
-                    return {"rev": commit, "path": posixpath.normpath(
-                        posixpath.join(folder, path)).replace("/", os.sep)}  # fmt: skip
+    where = repo if repo is not None else os.path.dirname(git_dir)
+    with _opened(where, commit, None, None) as (_git, view):
+        paths = {full: path for path, (full, _kind) in artifacts(view).items()}
+    full = f"{folder}:{match.group('name')}" if folder else match.group("name")
+    if full in paths:
+        return {"rev": commit, "path": paths[full].replace("/", os.sep)}
     raise ArtifactNotFoundError(
         f"artifact '{name}' is not declared in {posixpath.join(folder, 'dvc.yaml')} at "
         f"{commit[:8]}; add it under artifacts:"

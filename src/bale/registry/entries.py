@@ -32,24 +32,24 @@ def entries(view: RepoView, settings: Settings) -> list[Entry]:
     Raises:
         SourceError: a stage file cannot be read.
     """
-    artifacts = _artifacts(view)
+    declared = artifacts(view)
     found: dict[str, Entry] = {}
     for vo in view.outputs():
         if settings.ignored(vo.path):
             continue  # an experiments folder: not an entry of the registry
         out = vo.out
-        name, kind = artifacts.get(vo.path, (None, None))
+        name, kind = declared.get(vo.path, (None, None))
         kind = kind or settings.kind_of(vo.path)
         files = out.nfiles if out.is_dir else 1
         found[vo.path] = Entry(vo.path, kind, out.size, files, _source(view, vo), name, vo)
-    for path, (name, kind) in artifacts.items():
+    for path, (name, kind) in declared.items():
         if path not in found:
             found[path] = Entry(path, kind or settings.kind_of(path), None, None,
                                 "declared in dvc.yaml artifacts:", name, None)  # fmt: skip
     return [found[p] for p in sorted(found)]
 
 
-def _artifacts(view: RepoView) -> dict[str, tuple[str, str | None]]:
+def artifacts(view: RepoView) -> dict[str, tuple[str, str | None]]:
     """Path -> (artifact name, "model" or None) of every `artifacts:` entry."""
     from bale.pipeline.metrics import ViewFiles, stage_files
 
