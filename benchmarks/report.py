@@ -17,6 +17,7 @@ LABELS = {
     "status": "`status` unchanged",
     "status-changed": "`status`, one file changed",
     "add-changed": "`add`, one file changed",
+    "diff": "`diff` of two revisions, one file changed",
     "status-pipeline": "`status`, 3-stage pipeline up to date",
     "repro": "`repro`, up to date",
     "repro-changed": "`repro`, one file of the first stage's folder changed",
@@ -88,6 +89,8 @@ def target_for(op: str, kind: str) -> Target:
         return Target("≥ 5×", min_ratio=5)  # issue 14
     if op in ("status-pipeline", "repro", "repro-changed") and kind == "small-files":
         return Target("≥ 5×", min_ratio=5)  # issue 15
+    if op == "diff" and kind == "small-files":
+        return Target("≥ 5×", min_ratio=5)
     if op == "import" and kind == "small-files":
         return Target("≥ 3×", min_ratio=3)
     if kind == "small-files":

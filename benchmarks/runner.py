@@ -502,6 +502,14 @@ STEPS: tuple[Step, ...] = (
         commands=("add",),
         finish=_commit,
     ),
+    # Two revisions of the folder (before and after the one changed file),
+    # both manifests in the cache: reading and comparing them is the work.
+    Step(
+        "diff",
+        ("diff", "HEAD~1", "HEAD"),
+        needs=("add-changed",),
+        commands=("diff",),
+    ),
     Step(
         "status-pipeline",
         ("status",),
@@ -709,7 +717,7 @@ def probe(tool: Tool, env: dict[str, str], cwd: Path) -> tuple[str | None, dict[
     offered = {}
     for cmd in ("init", "add", "status", "checkout", "gc", "push", "pull", "remote", "config",
                 "list", "import", "import-url", "update", "repro", "dag", "params", "metrics",
-                "plots", "stage"):  # fmt: skip
+                "plots", "stage", "diff"):  # fmt: skip
         done = run_measured([*tool.argv, cmd, "-h"], cwd=cwd, env=env, timeout=60)
         offered[cmd] = done.returncode == 0
     return version.stdout.strip().splitlines()[-1] if version.stdout.strip() else "?", offered
