@@ -264,9 +264,11 @@ def _opened(
 def _artifact(path: str, repo: str | None, rev: str | None) -> tuple[str, str | None]:
     """An artifact reference of the registry's tags (`rf@v1.0.0`, `rf#prod`,
     `rf@latest`) as the path and commit it names; anything else as given."""
+    if rev is not None or not ("@" in path or "#" in path):
+        return path, rev  # not a reference: the model registry is not imported (12 ms)
     from bale.registry.models import is_reference, resolve_reference
 
-    if rev is not None or not is_reference(path):
+    if not is_reference(path):
         return path, rev
     with _opened(repo, None, None, None) as (git_dir, _view):
         found = resolve_reference(git_dir, path)

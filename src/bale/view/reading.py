@@ -15,13 +15,11 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from bale.errors import RemoteObjectCorruptError, RemoteObjectMissingError
-from bale.hashing.md5 import Md5Stream
 from bale.odb.layout import oid_relpath
 from bale.odb.store import uses_dos2unix
-from bale.remotes.base import READ_CHUNK
 from bale.view.repoview import Leaf, RepoView
 
-BUFFER = 1 << 20  # what a buffered reader over a stream asks for at once
+BUFFER = 1 << 20  # what a buffered reader asks at once: a remote's chunk (READ_CHUNK)
 
 
 class VerifiedStream(io.RawIOBase):
@@ -37,6 +35,8 @@ class VerifiedStream(io.RawIOBase):
         on_close: Callable[[], None] | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
+        from bale.hashing.md5 import Md5Stream  # hashlib: only for a stream from a remote
+
         self._chunks = chunks
         self._oid = oid
         self._where = where
@@ -127,4 +127,4 @@ def open_leaf(view: RepoView, leaf: Leaf) -> BinaryIO:
     except BaseException:
         backend.close()
         raise
-    return io.BufferedReader(raw, buffer_size=max(BUFFER, READ_CHUNK))
+    return io.BufferedReader(raw, buffer_size=BUFFER)
