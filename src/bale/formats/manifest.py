@@ -65,7 +65,7 @@ def parse_manifest(data: bytes, *, oid: str) -> list[tuple[str, str]]:
         import json
 
         items = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise ManifestError(oid, f"not valid JSON ({exc})") from exc
     if not isinstance(items, list):
         raise ManifestError(oid, "not a JSON list")

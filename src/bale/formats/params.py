@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from bale.errors import DvcFileError
-from bale.formats.yaml import _Loader
+from bale.formats.yaml import _Loader, check_depth
 
 
 def where(origin: str, mark: Any) -> str:
@@ -26,8 +26,9 @@ def where(origin: str, mark: Any) -> str:
     return f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark is not None else origin
 
 
-def compose_yaml(text: str, origin: str) -> yaml.Node | None:
-    """The YAML node tree, with marks for errors; duplicate keys refused.
+def compose_yaml(text: str, origin: str, *, cycles: bool = True) -> yaml.Node | None:
+    """The YAML node tree, with marks for errors; duplicate keys refused, and
+    an alias inside its own anchor too unless `cycles`.
 
     DVC reads with ruamel.yaml, which refuses a mapping with a key twice;
     PyYAML would keep the last one silently.
@@ -36,13 +37,51 @@ def compose_yaml(text: str, origin: str) -> yaml.Node | None:
         DvcFileError: malformed YAML or a duplicate key, at its line and column.
     """
     try:
+        check_depth(text)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         raise DvcFileError(where(origin, mark), f"malformed YAML: {problem}; fix it") from e
     _check_unique_keys(node, origin)
+    if node is not None and _expanded(node, {}, set(), origin, cycles) > _MAX_EXPANDED:
+        raise DvcFileError(
+            origin, f"its aliases expand to more than {_MAX_EXPANDED} values; write it out"
+        )
     return node
+
+
+# Readers walk values with aliases expanded (interpolation copies them), so
+# a few nested aliases ("billion laughs") must not stand for millions of values.
+_MAX_EXPANDED = 1_000_000
+
+
+def _expanded(
+    node: yaml.Node, sizes: dict[int, int], open_: set[int], origin: str, cycles: bool
+) -> int:
+    """How many nodes `node` stands for, aliases expanded; an alias inside
+    its own anchor counts once, or is refused unless `cycles`."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        if cycles:
+            return 1
+        raise DvcFileError(
+            where(origin, node.start_mark), "an alias refers to its own anchor; write it out"
+        )
+    open_.add(key)
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded(k, sizes, open_, origin, cycles)
+            total += _expanded(v, sizes, open_, origin, cycles)
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _expanded(child, sizes, open_, origin, cycles)
+    open_.discard(key)
+    sizes[key] = total = min(total, _MAX_EXPANDED + 1)
+    return total
 
 
 def _check_unique_keys(node: yaml.Node | None, origin: str) -> None:
@@ -93,8 +132,12 @@ def parse_params(text: str, filename: str) -> dict[str, Any]:
             data = _python_params(ast.parse(text, filename=filename).body)
         else:
             data = construct_yaml(compose_yaml(text, filename))
-    except (ValueError, SyntaxError) as e:  # JSONDecodeError, TOMLDecodeError
-        raise DvcFileError(filename, f"malformed params file: {e}; fix it") from e
+    # JSONDecodeError, TOMLDecodeError; RecursionError from json and tomllib,
+    # MemoryError from ast ("parser stack overflow") on deeply nested input.
+    except (ValueError, SyntaxError, RecursionError, MemoryError) as e:
+        raise DvcFileError(
+            filename, f"malformed params file: {e or 'nested too deep'}; fix it"
+        ) from e
     data = data or {}
     if not isinstance(data, dict):
         raise DvcFileError(

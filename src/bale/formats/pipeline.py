@@ -28,6 +28,8 @@ from bale.formats.params import compose_yaml, construct_yaml, parse_params, wher
 
 JOIN = "@"
 DEFAULT_PARAMS = "params.yaml"
+# A matrix is the product of its lists: a few short ones make millions of stages.
+MAX_MEMBERS = 10_000
 _TOP_KEYS = ("stages", "vars", "params", "metrics", "plots", "artifacts", "datasets")
 _EXTRA_KEYS = ("params", "metrics", "plots", "artifacts", "datasets")
 _OUT_FLAGS: dict[str, type] = {
@@ -97,7 +99,7 @@ def parse_pipeline(text: str, *, origin: str, read: Callable[[str], str | None])
         DvcFileError: the file, its `params.yaml` or a vars file is malformed,
             a `${}` names an undefined variable, or two stages share a name.
     """
-    root = compose_yaml(text, origin)
+    root = compose_yaml(text, origin, cycles=False)  # interpolation walks every value
     data = construct_yaml(root)
     if data is None:
         return Pipeline((), {})
@@ -490,7 +492,7 @@ def _cmd_flags(mapping: dict) -> str:
     """A mapping in `cmd` as `--key value` flags, with DVC's default
     `parsing.bool: store_true` and `parsing.list: nargs`."""
     flags: list[str] = []
-    for key, value in _flatten(mapping, ""):
+    for key, value in _flatten(mapping, "", set()):
         if isinstance(value, bool):
             if value:
                 flags.append(f"--{key}")
@@ -508,12 +510,15 @@ def _cmd_flags(mapping: dict) -> str:
     return " ".join(flags)
 
 
-def _flatten(mapping: dict, prefix: str) -> list[tuple[str, Any]]:
-    """Nested keys joined with dots; empty mappings dropped (flatten_dict's rule)."""
+def _flatten(mapping: dict, prefix: str, inside: set[int]) -> list[tuple[str, Any]]:
+    """Nested keys joined with dots; empty mappings dropped (flatten_dict's rule).
+    A mapping inside itself (a params file's recursive alias) is refused."""
+    if id(mapping) in inside:
+        raise _Problem(f"'{prefix.rstrip('.')}' holds itself; it cannot be written as flags")
     items: list[tuple[str, Any]] = []
     for key, value in mapping.items():
         if isinstance(value, dict):
-            items += _flatten(value, f"{prefix}{key}.")
+            items += _flatten(value, f"{prefix}{key}.", inside | {id(mapping)})
         else:
             items.append((f"{prefix}{key}", value))
     return items
@@ -590,6 +595,14 @@ def _expand_matrix(
                 f"stage '{name}': matrix '{axis}' must be a list, got {type(values).__name__}",
             )
         axes[axis] = values
+    count = 1
+    for values in axes.values():
+        count *= len(values)
+    if count > MAX_MEMBERS:
+        raise DvcFileError(
+            at.value("matrix"),
+            f"stage '{name}': matrix makes {count} stages, more than {MAX_MEMBERS}; split it",
+        )
     template = {k: v for k, v in definition.items() if k != "matrix"}
     members = []
     for combination in product(*(enumerate(v) for v in axes.values())):

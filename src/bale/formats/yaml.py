@@ -105,8 +105,38 @@ _Loader.add_constructor(
 )
 
 
+# Deeper nesting is refused: libyaml's composer recurses on the C stack and
+# crashes the process past about 10,000 levels, and Python recursion in the
+# readers above fails long before that; no DVC file nests this deep.
+MAX_DEPTH = 200
+
+
+def check_depth(text: str) -> None:
+    """Raise yaml.YAMLError when collections in `text` nest deeper than MAX_DEPTH.
+
+    Block nesting is bounded by the longest line (each level needs a column of
+    indent or an indicator on that line), flow nesting by the brackets; only
+    a text past that bound pays for a pass over libyaml's events.
+    """
+    longest = max(map(len, text.splitlines()), default=0)
+    if longest + 1 + text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"collections nest deeper than {MAX_DEPTH} levels",
+                    problem_mark=event.start_mark,
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def load_yaml(text: str) -> Any:
     """Parse YAML text; raises yaml.YAMLError on malformed input."""
+    check_depth(text)
     return yaml.load(text, Loader=_Loader)
 
 

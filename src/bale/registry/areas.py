@@ -84,7 +84,7 @@ def read_index(backend: Backend, area: Area) -> tuple[str | None, Files] | None:
         files = {check_relpath(rel): (str(md5), int(size))
                  for rel, (md5, size) in doc["files"].items()}  # fmt: skip
         tree = doc.get("tree")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise ConfigError(f"{where} is not a sync index bale can read ({exc}); push the area "
                           "again with --delete to rewrite it") from exc  # fmt: skip
     return (tree if isinstance(tree, str) else None), files

@@ -71,7 +71,7 @@ def parse_card(text: str) -> Card:
             raise CardError("its front matter has no closing '---' line")
         try:
             front = yaml.safe_load(text[4 : 4 + match.start()])
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: nested too deep
             mark = getattr(exc, "problem_mark", None)
             line = f" (line {mark.line + 2})" if mark else ""
             raise CardError(f"its front matter is not valid YAML{line}") from exc

@@ -83,7 +83,7 @@ def parse_settings(text: str, origin: str = SETTINGS_FILE) -> Settings:
 
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: nested too deep
         mark = getattr(exc, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}" if mark else origin
         raise ConfigError(f"{where}: not valid YAML; fix the file") from exc
