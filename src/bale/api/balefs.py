@@ -219,6 +219,12 @@ class BaleFileSystem(AbstractFileSystem):
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         path = self._url_path(path)
+        if not detail and path in self._index() and path in self._pending:
+            # A tracked folder's children straight from its sorted manifest.
+            prefix, shown = path + "/", kwargs.get("dvcfiles", False)
+            entries = self.view.manifest(self._folders[path])
+            heads = dict.fromkeys(rel.partition("/")[0] for rel, _ in entries)
+            return sorted(prefix + h for h in heads if shown or not _metadata(h))
         info = self._lookup(path)
         if info is None:
             raise self._missing(path)
@@ -244,6 +250,10 @@ class BaleFileSystem(AbstractFileSystem):
         detail: bool = False, **kwargs: Any,
     ) -> Any:  # fmt: skip
         path = self._url_path(path)
+        if not (detail or withdirs or maxdepth is not None):
+            names = self._names_below(path, kwargs.get("dvcfiles", False))
+            if names is not None:
+                return names
         info = self._lookup(path)
         if info is None:
             return {} if detail else []
@@ -270,6 +280,25 @@ class BaleFileSystem(AbstractFileSystem):
         names = sorted(found)
         if detail:
             return {name: self._sized(dict(found[name])) for name in names}
+        return names
+
+    def _names_below(self, path: str, dvcfiles: bool) -> list[str] | None:
+        """`find`'s names for a folder, a tracked folder's straight from its
+        sorted manifest, without indexing it (a third of a first `find` of
+        20,000 files); None when `path` is not such a folder."""
+        dirs = self._index()
+        if path not in dirs or any(_under(path, p) and path != p for p in self._pending):
+            return None
+        names: list[str] = []
+        for folder, children in dirs.items():
+            if _under(folder, path):
+                names += [c["name"] for n, c in children.items()
+                          if c["type"] == "file" and (dvcfiles or not _metadata(n))]  # fmt: skip
+        for folder in [p for p in self._pending if _under(p, path)]:
+            prefix = folder + "/"
+            names += [prefix + rel for rel, _ in self.view.manifest(self._folders[folder])
+                      if dvcfiles or not _metadata(rel.rpartition("/")[2])]  # fmt: skip
+        names.sort()
         return names
 
     def du(self, path: str, total: bool = True, maxdepth: int | None = None,
