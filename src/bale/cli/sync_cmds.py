@@ -154,6 +154,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
+    from bale.repo.lock import repo_lock
     from bale.workspace.gc import gc_apply, gc_plan
 
     if not (args.workspace or args.all_branches or args.all_tags or args.all_commits):
@@ -161,7 +162,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
             "gc needs a scope of what to keep: -w (workspace), -a, -T or -A; "
             "everything else in the cache is deleted"
         )
-    with _workspace(args) as ws:
+    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):  # an add between plan and apply
         plan = gc_plan(
             ws, _scope(args), projects=args.projects, cloud=args.cloud, remote=args.remote
         )
