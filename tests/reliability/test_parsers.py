@@ -309,3 +309,13 @@ def test_errors_are_bale_errors() -> None:
     for error in (DvcFileError, ConfigError, ManifestError):
         assert issubclass(error, BaleError)
     assert issubclass(CardError, ValueError)
+
+
+def test_unknown_tags_are_dvcfile_errors() -> None:
+    """A tag PyYAML cannot build raised ConstructorError out of both readers."""
+    for text in ("!0 x\n", "stages: !!map x\n", "a: !!python/object:os.system x\n"):
+        assert outcome(DvcFileError, parse_params, text, "params.yaml")[1] is not None
+        _, error = outcome(
+            DvcFileError, parse_pipeline, text, origin="dvc.yaml", read=lambda p: None
+        )
+        assert error is not None

@@ -107,9 +107,18 @@ def _check_unique_keys(node: yaml.Node | None, origin: str) -> None:
             stack += node.value
 
 
-def construct_yaml(node: yaml.Node | None) -> Any:
-    """Plain Python data of a node tree from `compose_yaml`."""
-    return None if node is None else _Loader("").construct_document(node)
+def construct_yaml(node: yaml.Node | None, origin: str = "YAML") -> Any:
+    """Plain Python data of a node tree from `compose_yaml`.
+
+    Raises:
+        DvcFileError: a tag it cannot build (`!x`, `!!map` on a scalar).
+    """
+    try:
+        return None if node is None else _Loader("").construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise DvcFileError(where(origin, mark), f"malformed YAML: {problem}; fix it") from e
 
 
 def parse_params(text: str, filename: str) -> dict[str, Any]:
@@ -131,7 +140,7 @@ def parse_params(text: str, filename: str) -> dict[str, Any]:
         elif suffix == ".py":
             data = _python_params(ast.parse(text, filename=filename).body)
         else:
-            data = construct_yaml(compose_yaml(text, filename))
+            data = construct_yaml(compose_yaml(text, filename), filename)
     # JSONDecodeError, TOMLDecodeError; RecursionError from json and tomllib,
     # MemoryError from ast ("parser stack overflow") on deeply nested input.
     except (ValueError, SyntaxError, RecursionError, MemoryError) as e:

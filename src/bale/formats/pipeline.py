@@ -100,7 +100,7 @@ def parse_pipeline(text: str, *, origin: str, read: Callable[[str], str | None])
             a `${}` names an undefined variable, or two stages share a name.
     """
     root = compose_yaml(text, origin, cycles=False)  # interpolation walks every value
-    data = construct_yaml(root)
+    data = construct_yaml(root, origin)
     if data is None:
         return Pipeline((), {})
     if not isinstance(data, dict):
