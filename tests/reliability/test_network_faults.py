@@ -16,6 +16,7 @@ are printed at the end of the session and written to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import subprocess
@@ -40,7 +41,8 @@ MAX_BACKOFF = sum(runner.FIRST_DELAY * 3**i * 1.5 for i in range(runner.ATTEMPTS
 START_UP = 5  # seconds for `bale` to start and read the repository, generously
 
 S3_FAULTS = {"drop": 0.04, "truncate": 0.04, "stall": 0.02, "http500": 0.05, "http503": 0.05}
-SFTP_FAULTS = {"drop": 0.1, "truncate": 0.15}
+# Per connection, and a run opens few (one per job, one more per retry): a higher rate.
+SFTP_FAULTS = {"drop": 0.25, "truncate": 0.35}
 
 
 # -- the session's tally ---------------------------------------------------------------------
@@ -56,7 +58,8 @@ class Tally:
         now = proxy.faults()
         faults = {k: now.get(k, 0) - before.get(k, 0) for k in now}
         faults = {k: v for k, v in faults.items() if v}
-        self.runs.append({"test": test, "step": step, "faults": faults, "completed": ok})
+        self.runs.append({"test": test, "step": step, "faults": faults, "completed": ok,
+                          "connections": proxy.connections})  # fmt: skip
 
     def totals(self) -> dict[str, dict[str, int]]:
         injected: Counter[str] = Counter()
@@ -84,12 +87,9 @@ def tally(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         *(f"  {k:9} injected {v['injected']:4}  survived {v['survived']:4}"
           for k, v in totals.items()),
     ]  # fmt: skip
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    for line in lines:
-        if reporter is not None:
-            reporter.write_line(line)
-        else:
-            print(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        print("\n" + "\n".join(lines), flush=True)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -234,6 +234,8 @@ def test_s3_stalled_mid_transfer_times_out_in_bounded_time(
     bale("push", cwd=repo)
 
 
+# Its attempts each wait out keepalives: 15 s at the least (`make test-slow`).
+@pytest.mark.slow
 def test_sftp_stalled_mid_transfer_times_out_in_bounded_time(
     repo: Path, tmp_path: Path, sftp_server: SFTPServer, sftp_proxy: FaultProxy, tally: Tally,
     bale, git,
