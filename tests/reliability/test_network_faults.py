@@ -54,12 +54,15 @@ class Tally:
     def __init__(self) -> None:
         self.runs: list[dict] = []
 
-    def record(self, test: str, step: str, proxy: FaultProxy, before: dict[str, int], ok: bool):
+    def record(
+        self, test: str, step: str, proxy: FaultProxy, before: dict[str, int], ok: bool,
+        error: str = "",
+    ) -> None:  # fmt: skip
         now = proxy.faults()
         faults = {k: now.get(k, 0) - before.get(k, 0) for k in now}
         faults = {k: v for k, v in faults.items() if v}
         self.runs.append({"test": test, "step": step, "faults": faults, "completed": ok,
-                          "connections": proxy.connections})  # fmt: skip
+                          "connections": proxy.connections, "error": error})  # fmt: skip
 
     def totals(self) -> dict[str, dict[str, int]]:
         injected: Counter[str] = Counter()
@@ -111,7 +114,7 @@ def faulty(bale, cwd: Path, command: str, remote: Remote, proxy: FaultProxy, tal
     before = proxy.faults()
     proc = bale(command, "-j", "4", cwd=cwd, ok=None)
     ok = proc.returncode == 0
-    tally.record(test, command, proxy, before, ok)
+    tally.record(test, command, proxy, before, ok, proc.stderr.strip()[:300])
     if not ok:
         assert_error(proc, remote.url)
     remote.assert_whole()

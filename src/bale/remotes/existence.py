@@ -7,6 +7,7 @@ import math
 import threading
 from collections.abc import Sequence
 
+from bale.errors import RemoteAccessError
 from bale.progress import Progress
 from bale.remotes.base import Backend
 from bale.remotes.runner import retry, run_all
@@ -78,6 +79,21 @@ def present_relpaths(
     tasks: list[tuple[str, list[str]] | list[str]] = list(to_list)
     tasks += [to_ask[i : i + batch] for i in range(0, len(to_ask), batch)]
 
+    def ask(rels: Sequence[str], stop: threading.Event) -> set[str]:
+        """One try for the batch, then each object with retries of its own: retrying
+        the whole batch would need every one of its requests to pass in one attempt,
+        so a fault rate per request would compound over the batch."""
+        if len(rels) > 1:
+            try:
+                return backend.exists_many(rels)
+            except RemoteAccessError as err:
+                if not err.transient or stop.is_set():
+                    raise
+        found: set[str] = set()
+        for rel in rels:
+            found |= retry(lambda rel=rel: backend.exists_many([rel]), stop)
+        return found
+
     def work(task: tuple[str, list[str]] | list[str], stop: threading.Event) -> list[str]:
         if isinstance(task, tuple):
             prefix, group = task
@@ -87,7 +103,7 @@ def present_relpaths(
             rels: Sequence[str] = group  # bigger than the sample said: ask instead
         else:
             rels = task
-        return sorted(retry(lambda: backend.exists_many(rels), stop))
+        return sorted(ask(rels, stop))
 
     def done(task: tuple[str, list[str]] | list[str], value: object, err: object) -> None:
         found.update(value)  # type: ignore[arg-type]
