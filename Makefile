@@ -7,7 +7,7 @@ VENV := .venv
 DVC_VENV := .venv-dvc
 PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test test-slow test-all lint venv test-venv dvc-venv bench bench-quick bench-api bench-registry clean
+.PHONY: demo test test-slow test-all reliability lint venv test-venv dvc-venv bench bench-quick bench-api bench-registry clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test-slow: test-venv dvc-venv
 
 test-all: test-venv dvc-venv lint
 	$(PYTEST) $(PYTEST_ARGS)
+
+# Faults, kills, two processes at once and fuzzed parsers, short and slow runs
+# together (a few minutes); docs/reliability.md says what each part shows.
+reliability: test-venv dvc-venv
+	$(PYTEST) tests/reliability tests/cli/test_kill.py tests/cli/test_sync_faults.py \
+		tests/remotes/test_faults.py tests/remotes/test_timeouts.py $(PYTEST_ARGS)
 
 bench: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
