@@ -82,16 +82,16 @@ def parse_manifest(data: bytes, *, oid: str) -> list[tuple[str, str]]:
             folders.add(folder)
             folder = folder.rpartition("/")[0]
     if not folders.isdisjoint(files):
-        inside = min(r for r in files if _under_file(r, files))
-        raise ManifestError(oid, f"path {inside!r} is inside file {_under_file(inside, files)!r}")
+        inside = min(r for r in files if enclosing(r, files))
+        raise ManifestError(oid, f"path {inside!r} is inside file {enclosing(inside, files)!r}")
     return entries
 
 
-def _under_file(relpath: str, files: set[str]) -> str | None:
-    """The file among `files` that `relpath` would lie inside, if any."""
+def enclosing(relpath: str, paths: set[str]) -> str | None:
+    """The path among `paths` that `relpath` lies strictly inside, if any."""
     parent = relpath.rpartition("/")[0]
     while parent:
-        if parent in files:
+        if parent in paths:
             return parent
         parent = parent.rpartition("/")[0]
     return None

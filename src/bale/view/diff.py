@@ -44,6 +44,7 @@ from bale.errors import (
     TargetNotFoundError,
 )
 from bale.formats.lockfile import LOCK_FILE, PIPELINE_FILE
+from bale.formats.manifest import enclosing
 from bale.odb.store import ObjectStore
 from bale.repo.repository import Repo
 
@@ -522,9 +523,9 @@ def _changes(old: _Outputs, new: _Outputs, root: str, *, with_unchanged: bool) -
             b is not None and b.isdir and b.oid is None
         ):
             continue  # a folder inside an output: its files tell
-        if unknown and _inside_any(key, unknown):
+        if unknown and enclosing(key, unknown) is not None:
             typ = UNKNOWN
-        elif b is None and same and _inside_any(key, same):
+        elif b is None and same and enclosing(key, same) is not None:
             typ = UNCHANGED  # the same file is there (not read on the new side)
         elif a is None:
             typ = ADD
@@ -696,13 +697,3 @@ def _shown(key: str, node: Node) -> str:
 
 def _under(path: str, top: str) -> bool:
     return top == "" or path == top or path.startswith(top + "/")
-
-
-def _inside_any(path: str, folders: set[str]) -> bool:
-    """Whether `path` lies strictly inside one of `folders`."""
-    parent = path.rpartition("/")[0]
-    while parent:
-        if parent in folders:
-            return True
-        parent = parent.rpartition("/")[0]
-    return False
