@@ -60,11 +60,18 @@ test-slow: test-venv dvc-venv
 test-all: test-venv dvc-venv lint
 	$(PYTEST) $(PYTEST_ARGS)
 
-# Faults, kills, two processes at once and fuzzed parsers, short and slow runs
-# together (a few minutes); docs/reliability.md says what each part shows.
+# Faults, kills, two processes at once, full disks, hostile input and fuzzed
+# parsers, short and slow runs together; regenerates docs/reliability.md.
+# The tests leave their counts in RELIABILITY_RECORDS; the page is rewritten from
+# them even when a test fails (the exit status is the tests').
+RELIABILITY_RECORDS := .reliability.jsonl
 reliability: test-venv dvc-venv
-	$(PYTEST) tests/reliability tests/cli/test_kill.py tests/cli/test_sync_faults.py \
-		tests/remotes/test_faults.py tests/remotes/test_timeouts.py $(PYTEST_ARGS)
+	rm -f $(RELIABILITY_RECORDS)
+	BALE_RELIABILITY_REPORT="$(CURDIR)/$(RELIABILITY_RECORDS)" $(PYTEST) tests/reliability \
+		tests/cli/test_kill.py tests/cli/test_sync_faults.py tests/remotes/test_faults.py \
+		tests/remotes/test_timeouts.py $(PYTEST_ARGS); status=$$?; \
+	$(VENV)/bin/python -m tests.reliability.table $(RELIABILITY_RECORDS) docs/reliability.md; \
+	exit $$status
 
 bench: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"

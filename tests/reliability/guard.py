@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,9 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.reliability.report import record
+
 LIMIT = 5.0  # seconds one parser call may take before it counts as a hang
 FAST = settings(deadline=None, max_examples=120)
 SLOW = settings(deadline=None, max_examples=2000)
+REPRODUCE = "pytest tests/reliability/test_parsers.py -m 'slow or not slow'"
 
 
 class Hang(Exception):
@@ -53,7 +57,26 @@ def outcome(
 
 
 def pair(check: Callable[..., None], *strategies: Any) -> tuple[Callable, Callable]:
-    """A property as two tests: FAST for `make test`, SLOW (marked slow) for `make test-slow`."""
+    """A property as two tests: FAST for `make test`, SLOW (marked slow) for
+    `make test-slow`; each records how many inputs it tried."""
     from hypothesis import given
 
-    return FAST(given(*strategies)(check)), pytest.mark.slow(SLOW(given(*strategies)(check)))
+    name = check.__name__.removeprefix("check_")
+    tried = [0]
+
+    @functools.wraps(check)
+    def counted(*args: Any, **kw: Any) -> None:
+        tried[0] += 1
+        check(*args, **kw)
+
+    def test(profile: settings) -> Callable[[], None]:
+        run = profile(given(*strategies)(counted))
+
+        def property_test() -> None:
+            tried[0] = 0
+            run()
+            record("parsers", name, tried[0], tried[0], reproduce=REPRODUCE)
+
+        return property_test
+
+    return test(FAST), pytest.mark.slow(test(SLOW))
