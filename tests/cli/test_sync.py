@@ -228,6 +228,17 @@ def test_push_names_an_object_gone_from_a_folder_once_whole_in_the_cache(
     assert remote.assert_whole() == TRACKED_OIDS - {gone}
 
 
+def test_push_does_not_warn_of_what_add_to_remote_already_sent(tracked: Path, tmp_path: Path, bale):
+    remote = folder_remote(tmp_path)
+    remote.configure(bale, tracked)
+    (tracked / "big.bin").write_bytes(b"sent straight to the remote")
+    bale("add", "--to-remote", "big.bin", cwd=tracked)
+    proc = bale("push", cwd=tracked)  # the cache lacks big.bin; the remote has it
+    assert proc.stderr == ""
+    assert proc.stdout.strip() == "5 files pushed"
+    assert md5(b"sent straight to the remote") in remote.oids()
+
+
 def test_dash_r_picks_the_remote(tracked: Path, tmp_path: Path, bale, git):
     first, second = folder_remote(tmp_path, "first"), folder_remote(tmp_path, "second")
     first.configure(bale, tracked)

@@ -226,11 +226,15 @@ def _push_to(
             )
             result.transferred += len(done.transferred)
             result.failed += done.failed
+        # Not in the cache but on the remote (`add --to-remote`) is not missing.
+        absent = objects - present
+        if absent:
+            absent -= transfer.present(backend, absent, jobs=ws.jobs, progress=ws.progress)
     finally:
         backend.close()
-    if objects - present:
+    if absent:
         names = _named(ws, outs, picked)
-        result.missing += [MissingObject(o[0], names[o]) for o in sorted(objects - present)]
+        result.missing += [MissingObject(o[0], names[o]) for o in sorted(absent)]
 
 
 def fetch(
