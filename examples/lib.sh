@@ -55,7 +55,7 @@ _start_s3() {
   moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
   _s3_pid=$!
   export AWS_ACCESS_KEY_ID=example AWS_SECRET_ACCESS_KEY=example AWS_DEFAULT_REGION=us-east-1
-  S3_ENDPOINT="http://127.0.0.1:$port"
+  export S3_ENDPOINT="http://127.0.0.1:$port"
   for _ in $(seq 100); do
     if python3 -c "import urllib.request as u; u.urlopen('$S3_ENDPOINT/')" 2>/dev/null; then break; fi
     sleep 0.1
