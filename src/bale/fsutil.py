@@ -59,8 +59,8 @@ def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.filename == tmp:
-            raise OSError(exc.errno, exc.strerror, path) from exc
+        if isinstance(exc, OSError):
+            raise naming(exc, tmp, path) from exc
         raise
 
 
@@ -74,9 +74,18 @@ def atomic_copy(src: str, dest: str, *, mode: int = 0o666) -> None:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             remove_file(tmp)
-        if isinstance(exc, OSError) and exc.filename == tmp:
-            raise OSError(exc.errno, exc.strerror, dest) from exc
+        if isinstance(exc, OSError):
+            raise naming(exc, tmp, dest) from exc
         raise
+
+
+def naming(exc: OSError, tmp: str, path: str) -> OSError:
+    """`exc` as an error of `path`, the file a person knows: a system error
+    that named the temporary file `tmp`, or no file at all (a write that
+    found the disk full), names `path`; one naming another file is kept."""
+    if exc.filename not in (None, tmp):
+        return exc
+    return OSError(exc.errno, exc.strerror, path)  # the subclass for errno
 
 
 def sync_folder(path: str) -> None:
@@ -164,6 +173,7 @@ def copy_file(
     `dest` is created with `mode` (O_EXCL unless `exclusive` is False), so a
     read-only object needs no chmod. Returns the stat of `dest` as written,
     and with `with_source_mode` also `src`'s mode, from the open descriptor.
+    A write that fails (the disk full) names `dest`.
     """
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
     fin = os.open(src, os.O_RDONLY)
@@ -183,6 +193,8 @@ def copy_file(
             if with_source_mode:
                 return os.fstat(fd), os.fstat(fin).st_mode
             return os.fstat(fd)
+        except OSError as exc:
+            raise naming(exc, dest, dest) from exc
         finally:
             os.close(fd)
     finally:

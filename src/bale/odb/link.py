@@ -15,7 +15,7 @@ import fcntl
 import os
 import threading
 
-from bale.fsutil import copy_file, tmp_name
+from bale.fsutil import copy_file, naming, tmp_name
 
 FICLONE = 0x40049409  # linux/fs.h
 _UNSUPPORTED = {
@@ -119,7 +119,7 @@ class Linker:
                     os.unlink(tmp)
                 if exc.errno in _UNSUPPORTED and self._give_up(link_type):
                     continue
-                raise
+                raise naming(exc, tmp, dest) from exc
         raise OSError(errno.ENOTSUP, f"no link type in cache.type works for '{dest}'")
 
     def _give_up(self, link_type: str) -> bool:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from bale.errors import ObjectCorruptError
 from bale.formats.manifest import DIR_SUFFIX
-from bale.fsutil import atomic_write, is_temporary, remove_file, sync_filesystem, tmp_name
+from bale.fsutil import atomic_write, is_temporary, naming, remove_file, sync_filesystem, tmp_name
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath, prefix_folders
 
@@ -177,9 +177,11 @@ class ObjectStore:
             self._dir_for(dest)
             self._finish(tmp, dest)
             return oid
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):  # a full disk names the cache, not the temporary file
+                raise naming(exc, tmp, self.root) from exc
             raise
 
     def protect(self, oid: str, *, legacy: bool = False) -> None:
