@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "git-hook": ("bale.cli.hook_cmds", "Install git hooks and the merge driver; run them."),
     "model": ("bale.cli.model_cmds", "A model registry on GTO's git tags: register, assign, show."),
     "sync": ("bale.cli.area_cmds", "Mirror the synced areas of bale.yaml: push, pull, status."),
+    "completion": ("bale.cli.completion_cmds", "Print a bash or zsh completion script."),
 }
 
 
@@ -104,12 +105,18 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"ERROR: unknown command '{name}'\n\n{_usage()}", file=sys.stderr)
         return 2
+    args = command_parser(name).parse_args(argv[1:])
+    return run(args)
+
+
+def command_parser(name: str) -> Parser:
+    """The parser of one command of COMMANDS, importing only its module
+    (the docs and the completion scripts walk every command's)."""
     module = importlib.import_module(COMMANDS[name][0])
     parser = Parser(prog=f"bale {name}", description=COMMANDS[name][1])
     common_flags(parser)
     module.configure(name, parser)
-    args = parser.parse_args(argv[1:])
-    return run(args)
+    return parser
 
 
 def run(args: argparse.Namespace) -> int:
