@@ -7,7 +7,7 @@ VENV := .venv
 DVC_VENV := .venv-dvc
 PIP_FLAGS := -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test test-slow test-all reliability lint venv test-venv dvc-venv bench bench-quick bench-api bench-registry clean
+.PHONY: demo test test-slow test-all reliability lint venv test-venv dvc-venv bench bench-quick bench-api bench-registry docs docs-serve clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,18 @@ bench-api: test-venv $(VENV)/.bench-installed dvc-venv
 # catalog, card check and sync push beside dvc list, s5cmd sync and aws s3 sync.
 bench-registry: test-venv $(VENV)/.bench-installed dvc-venv
 	$(VENV)/bin/python -m benchmarks.registry_bench --docs --dvc "$(CURDIR)/$(DVC_VENV)/bin/dvc"
+
+# The user documentation (mkdocs.yml, docs/) into site/; the CLI reference is
+# written from bale's parser as it builds.
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: $(VENV)/.docs-installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict
 
 clean:
 	rm -rf $(VENV) $(DVC_VENV) build src/*.egg-info
