@@ -114,7 +114,8 @@ def _positional(action: argparse.Action) -> Positional:
         action.help or "",
         tuple(map(str, action.choices or ())),
         action.nargs in ("*", "+", argparse.REMAINDER),
-        action.required,
+        # not action.required: argparse marks a "*" without a default required
+        action.nargs not in ("?", "*", argparse.REMAINDER),
     )
 
 
