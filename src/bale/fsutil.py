@@ -81,11 +81,15 @@ def atomic_copy(src: str, dest: str, *, mode: int = 0o666) -> None:
 
 def naming(exc: OSError, tmp: str, path: str) -> OSError:
     """`exc` as an error of `path`, the file a person knows: a system error
-    that named the temporary file `tmp`, or no file at all (a write that
-    found the disk full), names `path`; one naming another file is kept."""
-    if exc.filename not in (None, tmp):
-        return exc
-    return OSError(exc.errno, exc.strerror, path)  # the subclass for errno
+    that named the temporary file or folder `tmp` (or a file in it), or no
+    file at all (a write that found the disk full), names `path` (or that
+    file in it); one naming another file is kept."""
+    name = exc.filename
+    if name is None or name == tmp:
+        return OSError(exc.errno, exc.strerror, path)  # the subclass for errno
+    if isinstance(name, str) and name.startswith(tmp + os.sep):
+        return OSError(exc.errno, exc.strerror, path + name[len(tmp) :])
+    return exc
 
 
 def sync_folder(path: str) -> None:

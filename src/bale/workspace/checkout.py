@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from bale.errors import CheckoutError, ObjectCorruptError, ObjectMissingError, UnsafePathError
-from bale.fsutil import is_temporary, remove_file, remove_leftovers, tmp_name
+from bale.fsutil import is_temporary, naming, remove_file, remove_leftovers, tmp_name
 from bale.hashing.state import FileRow, file_row
 from bale.hashing.tree import known_md5s
 from bale.hashing.walk import FileEntry
@@ -205,10 +205,30 @@ def _apply(
     temporary name and renamed into place once: no temporary name and
     rename per file, and a killed checkout leaves no half folder (the next
     one removes what it left)."""
-    rel, out = tracked.rel, tracked.out
-    path = ws.repo.abs(rel)
+    path = ws.repo.abs(tracked.rel)
     fresh = not survey.existed
-    root = _staging_folder(path) if fresh else path
+    root = tmp_name(path) if fresh else path
+    try:
+        _fill_folder(ws, tracked, survey, plan, root, fresh=fresh)
+        if fresh:
+            os.rename(root, path)
+    except BaseException as exc:
+        if fresh:
+            shutil.rmtree(root, ignore_errors=True)
+            if isinstance(exc, OSError):  # name the output, not its staging folder
+                raise naming(exc, root, path) from exc
+        raise
+    ws.progress.done()
+
+
+def _fill_folder(
+    ws: Workspace, tracked: Tracked, survey: Survey, plan: FolderPlan, root: str, *, fresh: bool
+) -> None:
+    """Place the planned files of a folder output under `root` (the output, or
+    when `fresh` its staging folder, made here) and record them in the state."""
+    rel, out = tracked.rel, tracked.out
+    if fresh:
+        _make_staging_folder(ws.repo.abs(rel), root)
     for p in plan.extra + survey.leftovers:
         remove_file(os.path.join(root, p))
     ws.progress.start(f"Checkout {rel}", len(plan.to_place))
@@ -241,21 +261,13 @@ def _apply(
     # Files of megabytes each go one per task, so the threads copy them side by
     # side: four of 256 MiB took 0.16 s this way and 0.29 s in one batch.
     large = out.size is not None and out.size > (out.nfiles or 1) * LARGE_FILE
-    try:
-        # Each batch's rows go to the state as it is done, while others are placed.
-        map_batched(
-            run, plan.to_place, jobs=ws.jobs, batch=1 if large else 64,
-            on_batch=ws.progress.advance, forked=True,
-            read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
-            on_results=lambda _batch, rows: ws.state.record_rows(rows),
-        )  # fmt: skip
-        if fresh:
-            os.rename(root, path)
-    except BaseException:
-        if fresh:
-            shutil.rmtree(root, ignore_errors=True)
-        raise
-    ws.progress.done()
+    # Each batch's rows go to the state as it is done, while others are placed.
+    map_batched(
+        run, plan.to_place, jobs=ws.jobs, batch=1 if large else 64,
+        on_batch=ws.progress.advance, forked=True,
+        read_ahead=lambda item: store.path(item[1], legacy=out.legacy),
+        on_results=lambda _batch, rows: ws.state.record_rows(rows),
+    )  # fmt: skip
 
 
 def _place_trusted(
@@ -285,15 +297,13 @@ def _place_trusted(
         return linker.place(src, dest, isexec=isexec, fresh=fresh)
 
 
-def _staging_folder(path: str) -> str:
-    """A new empty folder beside `path` to fill before renaming it to `path`;
-    the ones a killed checkout left there are removed first."""
+def _make_staging_folder(path: str, staging: str) -> None:
+    """Make the empty folder `staging` beside `path`, to fill before renaming
+    it to `path`; the ones a killed checkout left there are removed first."""
     parent, name = os.path.split(path)
     os.makedirs(parent, exist_ok=True)
     remove_leftovers(parent, [name])
-    staging = tmp_name(path)
     os.makedirs(staging)
-    return staging
 
 
 def _remove_empty_folders(path: str, rel: str) -> None:
