@@ -3,7 +3,9 @@
 One repository: a command that finds `.dvc/tmp/lock` held waits for it (one
 line naming the holder), then refuses with one `ERROR:` line after the bound
 ($BALE_LOCK_WAIT); bale and dvc exclude each other; a lock of a killed process
-is free at once. One remote, two clones: both pushes succeed, whole objects.
+is free at once. push, fetch and pull wait for an add, a repro for a repro
+(whose stage command holds the lock for as long as it runs). One remote, two
+clones: both pushes succeed, whole objects.
 
 A process is held inside the lock without sleeps: the test waits until the
 lock file names the process and the lock is really taken, then SIGSTOPs it,
@@ -25,7 +27,18 @@ from pathlib import Path
 import pytest
 
 from bale.formats.dvcfile import parse_dvcfile
-from tests.cli.test_sync import Remote, clone, commit_all, folder_remote, md5, s3_remote
+from bale.formats.lockfile import parse_lockfile
+from tests.cli.test_sync import (
+    Remote,
+    clone,
+    commit_all,
+    folder_remote,
+    in_sync,
+    md5,
+    object_key,
+    objects_of,
+    s3_remote,
+)
 from tests.cli.test_sync_faults import bale_argv, kill, many_files, wait_for
 from tests.cli.util import assert_error, write_tree
 
@@ -98,6 +111,8 @@ def assert_consistent(repo: Path, bale, dvc_exe: str) -> None:
     for dvcfile in repo.glob("*.dvc"):
         if dvcfile.is_file():
             parse_dvcfile(dvcfile.read_text(), origin=str(dvcfile))
+    if (repo / "dvc.lock").exists():
+        parse_lockfile((repo / "dvc.lock").read_text(), origin="dvc.lock")
     bale("status", cwd=repo)
     assert "All objects match their names." in bale("fsck", cwd=repo).stdout
     subprocess.run([dvc_exe, "status"], cwd=repo, check=True, capture_output=True)
@@ -106,10 +121,33 @@ def assert_consistent(repo: Path, bale, dvc_exe: str) -> None:
 # -- one repository ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("second", [["checkout"], ["gc", "-w", "-f"]])
-def test_second_command_waits_for_add(held, second: list[str], bale, dvc_exe: str) -> None:
+DATA = {"data/a.txt": b"a\n", "data/b.txt": b"b\n"}
+
+
+def remote_with_data(repo: Path, store: Remote, bale) -> None:
+    """`store` (a folder) gets `data`'s objects, which the cache then lacks (a fetch's work)."""
+    store.configure(bale, repo)
+    for oid in objects_of(DATA, "data"):
+        cached = repo / ".dvc" / "cache" / object_key(oid)
+        (store.root / object_key(oid)).parent.mkdir(parents=True, exist_ok=True)
+        (store.root / object_key(oid)).write_bytes(cached.read_bytes())
+        cached.unlink()
+
+
+@pytest.mark.parametrize(
+    "second",
+    [["checkout"], ["gc", "-w", "-f"], ["push"], ["fetch", "data"], ["pull", "data"]],
+)
+def test_second_command_waits_for_add(
+    held, second: list[str], bale, dvc_exe: str, tmp_path: Path
+) -> None:
     repo, add = held
-    if second == ["checkout"]:
+    store = folder_remote(tmp_path)
+    if second[0] == "push":
+        store.configure(bale, repo)
+    elif second[0] in ("fetch", "pull"):
+        remote_with_data(repo, store, bale)
+    if second[0] in ("checkout", "pull"):
         (repo / "data" / "a.txt").unlink()  # work for checkout
     waiter = start([*bale_argv(), *second], repo, BALE_LOCK_WAIT="60")
     line = waiter.stderr.readline()
@@ -119,9 +157,61 @@ def test_second_command_waits_for_add(held, second: list[str], bale, dvc_exe: st
     out, err = waiter.communicate()
     assert waiter.returncode == 0, (out, err)
     assert err == "", err  # the one waiting line, nothing else
-    assert (repo / "data" / "a.txt").read_text() == "a\n"
+    if second[0] in ("checkout", "pull"):
+        assert (repo / "data" / "a.txt").read_text() == "a\n"
     assert (repo / "many.dvc").exists()
+    if second == ["push"]:
+        # planned after the add: the whole of what it made went up, no half of it
+        assert bale("status", "-c", cwd=repo).stdout.strip() == in_sync("storage")
+        assert store.assert_whole() >= objects_of(DATA, "data")
+    if second[0] in ("fetch", "pull"):
+        assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
     assert_consistent(repo, bale, dvc_exe)  # gc planned after add: many's objects kept
+
+
+# A stage command held until the test lets it go: it says it started, runs once.
+_GATE = """
+import os, time
+open("runs.log", "a").write("ran\\n")
+open("started", "w").close()
+while not os.path.exists("go"):
+    time.sleep(0.01)
+open("out.txt", "w").write(open("in.txt").read().upper())
+"""
+
+
+def test_second_repro_waits_then_refuses_or_finds_it_done(
+    repo: Path, bale, git, dvc_exe: str
+) -> None:
+    """The lock is held for a whole repro, its stage's command included: a second
+    repro waits (one line naming the first), is refused after the bound, or after
+    the first ends finds the stage done; the command ran once, dvc.lock is whole."""
+    write_tree(repo, {"in.txt": "hello\n", "gate.py": _GATE, "dvc.yaml": (
+        f"stages:\n  shout:\n    cmd: {sys.executable} gate.py\n"
+        "    deps: [in.txt, gate.py]\n    outs: [out.txt]\n")})  # fmt: skip
+    commit_all(git, repo, "pipeline")
+    first = start([*bale_argv(), "repro"], repo)
+    wait_for(lambda: (repo / "started").exists(), first, "the stage's command started")
+    try:
+        refused = bale("repro", cwd=repo, ok=False, env={**os.environ, "BALE_LOCK_WAIT": "0.3"})
+        lines = refused.stderr.splitlines()
+        assert len(lines) == 2 and lines[0].startswith(WAITING), refused.stderr
+        refused.stderr = lines[1] + "\n"
+        assert_error(refused, f"the repository is busy (pid {first.pid}: bale repro)")
+        second = start([*bale_argv(), "repro"], repo, BALE_LOCK_WAIT="60")
+        line = second.stderr.readline()
+        assert line.startswith(f"{WAITING} (pid {first.pid}: bale repro)"), line
+    finally:
+        (repo / "go").touch()
+    out, err = first.communicate()
+    assert first.returncode == 0, (out, err)
+    out, err = second.communicate()
+    assert second.returncode == 0 and err == "", (out, err)
+    assert "Stage 'shout' didn't change, skipping" in out
+    assert (repo / "runs.log").read_text() == "ran\n"
+    assert (repo / "out.txt").read_text() == "HELLO\n"
+    assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
+    assert_consistent(repo, bale, dvc_exe)
 
 
 def test_busy_after_the_bound(held, bale, dvc_exe: str) -> None:
@@ -138,12 +228,13 @@ def test_busy_after_the_bound(held, bale, dvc_exe: str) -> None:
 
 
 def test_two_pushes_at_once(repo: Path, bale, git, tmp_path: Path, dvc_exe: str) -> None:
-    """push reads the cache and takes no lock (bale's choice; dvc's push locks): both run."""
+    """push holds the lock, as dvc's does: one waits for the other, both succeed."""
     files = many_files(repo, 200)
     bale("add", "many", cwd=repo)
     store = folder_remote(tmp_path)
     store.configure(bale, repo)
-    pushes = [start([*bale_argv(), "push", "-j", "2"], repo) for _ in range(2)]
+    pushes = [start([*bale_argv(), "push", "-j", "2"], repo, BALE_LOCK_WAIT="60")
+              for _ in range(2)]  # fmt: skip
     for proc in pushes:
         out, err = proc.communicate()
         assert proc.returncode == 0, (out, err)

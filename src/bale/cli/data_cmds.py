@@ -146,6 +146,7 @@ def _print_states(states: dict, indent: str) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Takes no repository lock: it only reads (`bale.repo.lock` lists who locks)."""
     if args.cloud or args.remote:
         return _cloud_status(args)
     from bale.workspace.status import status

@@ -40,6 +40,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    """Takes no repository lock: it only reads (`bale.repo.lock` lists who locks)."""
     from bale.repo.repository import Repo
     from bale.view.diff import diff
 

@@ -41,6 +41,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """Takes no repository lock: it only reads (`bale.repo.lock` lists who locks)."""
     from bale.external.sources import opened
 
     with opened(args.url, args.rev) as (_source, view):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 
@@ -96,37 +97,40 @@ def _warn_unreadable(result) -> None:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
+    """Holds the repository lock throughout, as dvc's push does: what goes up is
+    one moment's state, never a half-done add's, and no gc deletes under it."""
+    from bale.repo.lock import repo_lock
     from bale.workspace.sync import push
 
-    with _workspace(args) as ws:
+    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
         result = push(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
-    _warn_unreadable(result)
-    if result.missing:
-        first = result.missing[0]
-        print(
-            f"WARNING: {plural(len(result.missing), 'object')} not in the cache, not pushed "
-            f"(e.g. {first.oid}), needed by '{os.path.relpath(ws.repo.abs(first.path))}'",
-            file=sys.stderr,
-        )
-    _report(result, "push", args.quiet)
-    return _areas(args, "push")
+        _warn_unreadable(result)
+        if result.missing:
+            first = result.missing[0]
+            print(
+                f"WARNING: {plural(len(result.missing), 'object')} not in the cache, not pushed "
+                f"(e.g. {first.oid}), needed by '{os.path.relpath(ws.repo.abs(first.path))}'",
+                file=sys.stderr,
+            )
+        _report(result, "push", args.quiet)
+        return _areas(ws, args, "push")
 
 
-def _areas(args: argparse.Namespace, action: str) -> int:
-    """`--all`: the synced areas after the versioned data."""
+def _areas(ws, args: argparse.Namespace, action: str) -> int:
+    """`--all`: the synced areas after the versioned data, in the same lock."""
     if not args.all_areas:
         return 0
     from bale.cli.area_cmds import sync_areas
-    from bale.repo.lock import repo_lock
 
-    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
-        return sync_areas(ws, action, [], force=getattr(args, "force", False), quiet=args.quiet)
+    return sync_areas(ws, action, [], force=getattr(args, "force", False), quiet=args.quiet)
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    """Holds the repository lock: it writes the cache (dvc's fetch locks too)."""
+    from bale.repo.lock import repo_lock
     from bale.workspace.sync import fetch
 
-    with _workspace(args) as ws:
+    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
         result = fetch(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
     _warn_unreadable(result)
     _report(result, "fetch", args.quiet)
@@ -134,23 +138,24 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
+    """Holds the repository lock from the fetch to the checkout: a gc between
+    them would delete what was just fetched."""
     from bale.cli.data_cmds import print_changes
     from bale.repo.lock import repo_lock
     from bale.workspace.checkout import checkout
     from bale.workspace.sync import fetch
 
-    with _workspace(args) as ws:
+    with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
         result = fetch(ws, _scope(args), remote=args.remote, run_cache=args.run_cache)
         _warn_unreadable(result)
         if result.failed:
             _report(result, "fetch", args.quiet)
-        with repo_lock(ws.repo.tmp_dir):
-            changes = checkout(ws, args.targets or None, force=args.force)
-    nothing = not (result.transferred or changes.added or changes.modified or changes.deleted)
-    if nothing and not changes.failed and not args.quiet:
-        print("Everything is up to date.")
-    print_changes(ws, changes, quiet=args.quiet, fetched=result.transferred)
-    return _areas(args, "pull")
+        changes = checkout(ws, args.targets or None, force=args.force)
+        nothing = not (result.transferred or changes.added or changes.modified or changes.deleted)
+        if nothing and not changes.failed and not args.quiet:
+            print("Everything is up to date.")
+        print_changes(ws, changes, quiet=args.quiet, fetched=result.transferred)
+        return _areas(ws, args, "pull")
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -203,11 +208,17 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_fsck(args: argparse.Namespace) -> int:
+    from bale.repo.lock import repo_lock
     from bale.workspace.fsck import fsck
 
     cloud = args.cloud or (bool(args.remote) and not args.repair)
     with _workspace(args) as ws:
-        result = fsck(ws, remote=args.remote, cloud=cloud, targets=args.targets, repair=args.repair)
+        # Only a repair writes; a check reads objects, which are never rewritten.
+        held = repo_lock(ws.repo.tmp_dir) if args.repair else contextlib.nullcontext()
+        with held:
+            result = fsck(
+                ws, remote=args.remote, cloud=cloud, targets=args.targets, repair=args.repair
+            )
     for oid, actual in result.corrupt:
         print(f"corrupt: {oid} (content hashes to {actual})")
     where, source = ("on the remote", "the cache") if cloud else ("in the cache", "the remote")

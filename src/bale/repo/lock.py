@@ -6,6 +6,24 @@ process ends, however it ends: a lock left by a killed command is free at
 once, and a lock still held belongs to a live process (pid reuse cannot fool
 it). The file's text only names the holder for the messages: dvc writes
 ` PID`, bale ` PID HOST COMMAND`.
+
+Which commands hold it, and why (as dvc's `@locked` commands do):
+- every command that writes the cache, the workspace's tracked files, `.dvc`
+  files or `dvc.lock`: add, commit, checkout, remove, move, import,
+  import-url, update, stage add, run, freeze, unfreeze, sync push/pull,
+  fsck --repair, and
+- `repro`, for its whole run, its stages' commands included (dvc lets go
+  around a command and guards the outputs with a second lock file): two
+  repros, or a repro and an add, never write dvc.lock or the cache at once;
+- `push` (what it sends is the state of one moment, never an add's half),
+  `fetch` and `pull` (they write the cache; a gc between a fetch and its
+  checkout would delete what was fetched) and `gc` (between its plan and
+  its deletes nothing may start to use an object), each for its whole run.
+
+Commands that only read (status, status -c, diff, list, dag, params,
+metrics, plots, fsck without --repair, catalog, stage list) take no lock:
+every file they read is replaced atomically, so they run beside any of the
+above. The state database they may update is SQLite's, safe for that.
 """
 
 from __future__ import annotations
@@ -23,6 +41,10 @@ from bale.errors import LockError
 
 WAIT_VARIABLE = "BALE_LOCK_WAIT"
 DEFAULT_WAIT = 5.0  # seconds; dvc gives up after 3
+# Lock files this process holds: a command that calls another in the same
+# process (push --all's areas, a git hook) must not wait for itself, since
+# a second flock of the same file in one process blocks like another's.
+_held: set[str] = set()
 
 
 def wait_bound() -> float:
@@ -73,11 +95,16 @@ def repo_lock(
     """Hold `.dvc/tmp/lock` (flock, as zc.lockfile does) for the block.
 
     A busy lock is waited for up to `wait` seconds ($BALE_LOCK_WAIT, else 5),
-    with one line through `say`, then refused with one LockError line.
+    with one line through `say`, then refused with one LockError line. A
+    block inside another of this process's holds the lock already and waits
+    for nothing.
     """
     bound = wait_bound() if wait is None else wait
     os.makedirs(tmp_dir, exist_ok=True)
-    path = os.path.join(tmp_dir, "lock")
+    path = os.path.realpath(os.path.join(tmp_dir, "lock"))
+    if path in _held:  # this process holds it already, further up the call
+        yield
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + bound
     told = False
@@ -102,6 +129,10 @@ def repo_lock(
         os.ftruncate(fd, 0)
         command = shlex.join(["bale", *sys.argv[1:]]).replace("\n", " ")
         os.write(fd, f" {os.getpid()} {socket.gethostname()} {command}\n".encode())
-        yield
+        _held.add(path)
+        try:
+            yield
+        finally:
+            _held.discard(path)
     finally:
         os.close(fd)
