@@ -37,9 +37,15 @@ trap _cleanup EXIT
 
 if [ -t 1 ]; then _bold=$'\033[1m' _dim=$'\033[2m' _off=$'\033[0m'; else _bold="" _dim="" _off=""; fi
 
-# Print a command as the reader would type it, then run it.
+# Print a command as the reader would type it (an argument with spaces or
+# shell characters in single quotes), then run it.
 step() {
-  printf '\n%s$ %s%s\n' "$_bold" "$*" "$_off"
+  local shown="" arg
+  for arg in "$@"; do
+    if [[ -z "$arg" || "$arg" =~ [^A-Za-z0-9_./:=@%+,-] ]]; then arg="'${arg//\'/\'\\\'\'}'"; fi
+    shown+="${shown:+ }$arg"
+  done
+  printf '\n%s$ %s%s\n' "$_bold" "$shown" "$_off"
   "$@"
 }
 
