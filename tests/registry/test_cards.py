@@ -66,6 +66,13 @@ def test_new_fills_the_folder_template(registry: Path, bale) -> None:
     bale("card", "new", "champion_models/resnet.pt", cwd=registry)
     card = (registry / "champion_models" / "resnet.pt.card.md").read_text()
     assert "# Card: resnet.pt" in card and "- size: 7 B" in card and "this model is" in card
+    # ... whose front matter holds, empty, the fields bale.yaml requires there.
+    assert card.startswith("---\npretty_name: resnet.pt\nlicense:\nbase_model:\n---\n")
+    problems = _lines(bale("card", "check", "champion_models", cwd=registry, ok=False))
+    assert sorted(p.split("field ")[1].split()[0] for p in problems) == [
+        "'base_model'",
+        "'license'",
+    ]
 
 
 def test_check_reports_each_problem_on_one_line(registry: Path, bale) -> None:

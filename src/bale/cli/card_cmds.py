@@ -40,7 +40,7 @@ def _top_rel(top: str, path: str) -> str:
 def cmd_new(args: argparse.Namespace) -> int:
     from bale.external.sources import reading_view
     from bale.fsutil import atomic_write
-    from bale.registry.cards import DEFAULT_TEMPLATE, TEMPLATE, card_path, fields_of, render
+    from bale.registry.cards import TEMPLATE, card_path, default_template, fields_of, render
     from bale.registry.cards import settings_of as read_settings
     from bale.registry.entries import entries
 
@@ -48,7 +48,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         top = view.local_root
         assert top is not None
         rel = _top_rel(top, args.path)
-        found = {e.path: e for e in entries(view, read_settings(view))}
+        settings = read_settings(view)
+        found = {e.path: e for e in entries(view, settings)}
         if rel not in found:
             raise TargetError(f"'{args.path}' is not a tracked entry; track it first "
                               "(bale add), or name its output path")  # fmt: skip
@@ -62,7 +63,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         elif template_rel in view.tree.files():
             template = view.tree.read(template_rel).decode("utf-8", "replace")
         else:
-            template = DEFAULT_TEMPLATE
+            rules = settings.rules_for(rel)
+            template = default_template(rules.required if rules else ())
     atomic_write(dest, render(template, fields_of(entry)).encode("utf-8"))
     if not args.quiet:
         print(f"Wrote '{os.path.relpath(dest)}'; fill it in and git add it")

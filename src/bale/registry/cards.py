@@ -38,6 +38,13 @@ What this {{ kind }} is, where it comes from, and how it may be used.
 _FIELD = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
+def default_template(required: Iterable[str]) -> str:
+    """DEFAULT_TEMPLATE with an empty line for each field the folder's cards
+    must fill, so a new card shows what `card check` will ask for."""
+    blanks = "".join(f"{field}:\n" for field in required if field != "pretty_name")
+    return DEFAULT_TEMPLATE.replace("---\n# Card", blanks + "---\n# Card", 1)
+
+
 class CardError(ValueError):
     """Why a card cannot be read (one problem, no path)."""
 
