@@ -145,7 +145,7 @@ def _record(
     the cache unless `no_download`; and how many came from a remote."""
     store = ws.store
     if pick.git_file is not None:
-        data = view.tree.read(pick.git_file)
+        data = view.git_file(pick.git_file)
         oid = md5_bytes(data)
         if not no_download and not store.exists(oid):
             store.add_bytes(oid, data)

@@ -194,11 +194,18 @@ def stage_outputs(
         wdir, flags = known
         base = posixpath.normpath(posixpath.join(folder, wdir))
         for index, out in enumerate(stage.outs):
-            rel = (
-                checked_out_path(base, out.path, origin=origin, ignore=ignore, is_dir=out.is_dir)
-                if checked
-                else posixpath.normpath(posixpath.join(base, out.path))
-            )
+            rel = posixpath.normpath(posixpath.join(base, out.path))
+            try:
+                if checked:
+                    rel = checked_out_path(
+                        base, out.path, origin=origin, ignore=ignore, is_dir=out.is_dir
+                    )
+            except DvcFileError as exc:
+                if wdir in ("", "."):
+                    raise
+                # The stage's wdir may be what sends it there: say so.
+                problem = f"{exc.problem} or the stage's wdir ({wdir})"
+                raise DvcFileError(exc.path, problem) from exc
             flag = flags.get(out.path)
             if flag is not None:
                 out = out._replace(cache=flag.cache, push=flag.push, remote=flag.remote)
