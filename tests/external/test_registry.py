@@ -159,6 +159,20 @@ def test_a_local_path_reads_the_sources_own_cache(tmp_path: Path, consumer: Path
     guard.check()  # reading wrote nothing into the source
 
 
+def test_a_relative_path_typed_in_a_subfolder_is_recorded_from_the_root(
+    tmp_path: Path, consumer: Path, bale, dvc, git
+):
+    make_registry(tmp_path / "local-registry", bale, git)
+    (consumer / "inputs").mkdir()
+    bale("import", "../../local-registry", "data", cwd=consumer / "inputs")
+    bale("import", "../local-registry", "model.bin", cwd=consumer)  # from the root: as typed
+    for dvcfile in ("inputs/data.dvc", "model.bin.dvc"):
+        assert "url: ../local-registry\n" in (consumer / dvcfile).read_text()
+    for cwd in (consumer, consumer / "inputs"):
+        assert bale("status", "--json", cwd=cwd).stdout.strip() == "{}"
+    assert dvc("status", "--json", cwd=consumer).stdout.strip() == "{}"
+
+
 # -- bad input ------------------------------------------------------------------------
 
 

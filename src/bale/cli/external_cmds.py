@@ -127,6 +127,7 @@ def _workspace(args: argparse.Namespace):
 def cmd_import(args: argparse.Namespace) -> int:
     from bale.external.imports import destination, import_
     from bale.external.sources import opened
+    from bale.repo.clones import recorded_url
     from bale.repo.lock import repo_lock
 
     with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):
@@ -135,8 +136,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         with opened(args.url, rev, store=ws.store, jobs=args.jobs,
                     progress=ws.progress) as (source, view):  # fmt: skip
             done = import_(
-                ws, view, path, dest, url=args.url, rev=rev, commit=source.commit,
-                no_download=args.no_download, force=args.force,
+                ws, view, path, dest, url=recorded_url(args.url, ws.repo.root), rev=rev,
+                commit=source.commit, no_download=args.no_download, force=args.force,
             )  # fmt: skip
     if not args.quiet:
         print(f"Imported {named} from {args.url} ({done.rev_lock[:8]}) to "

@@ -59,6 +59,19 @@ def resolve_url(url: str, base: str) -> str:
     return os.path.normpath(os.path.join(base, url))
 
 
+def recorded_url(url: str, root: str) -> str:
+    """The URL an import of `url`, typed in the current folder, records in
+    its `.dvc` file under the repository root `root`: as typed, unless it is
+    a relative path typed in a subfolder, which is rewritten from the root,
+    where `resolve_url` (and dvc run from the root) read it."""
+    if local_path(url) is None or os.path.isabs(os.path.expanduser(url)) or "://" in url:
+        return url
+    here, real_root = os.path.realpath(url), os.path.realpath(root)
+    if os.path.realpath(resolve_url(url, real_root)) == here:
+        return url
+    return os.path.relpath(here, real_root).replace(os.sep, "/")
+
+
 def open_source(url: str, rev: str | None = None, *, newest: bool = False) -> Source:
     """Resolve `url` at `rev` (a branch, tag or commit; None: the default branch).
 
