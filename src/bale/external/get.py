@@ -44,6 +44,8 @@ def get(view: RepoView, path: str, dest: str, *, force: bool = False) -> Got:
     for leaf in leaves:
         if leaf.out is not None:
             by_out.setdefault(id(leaf.out), []).append(leaf)
+        else:
+            view.git_file(leaf.path)  # a symlink is refused before anything is fetched
     for group in by_out.values():
         vo = group[0].out
         assert vo is not None
@@ -64,7 +66,7 @@ def _write(view: RepoView, leaves: list[Leaf], top: str, dest: str, *, single: b
 
     def place(leaf: Leaf, target: str) -> None:
         if leaf.out is None:
-            atomic_write(target, view.tree.read(leaf.path), fsync=False)
+            atomic_write(target, view.git_file(leaf.path), fsync=False)
         else:
             assert leaf.md5 is not None
             copy_file(view.store.path(leaf.md5, legacy=leaf.out.out.legacy), target)

@@ -206,6 +206,22 @@ class RepoView:
             + self.url
         )
 
+    def git_file(self, path: str) -> bytes:
+        """The bytes of the git file `path`, to be written somewhere as a file.
+
+        Raises:
+            SourceError: it is a symlink: its target is a path, not data, and
+                a link (or a copy of what it points to) could reach outside.
+        """
+        data = self.tree.read(path)
+        if self.tree.files()[path].islink:
+            target = data.decode("utf-8", "backslashreplace")
+            raise SourceError(
+                f"{self.url}: '{path}' is a symlink (to '{target}'); bale does not copy or "
+                "follow a source's symlinks: name the file it points to"
+            )
+        return data
+
     @property
     def _rev_text(self) -> str:
         commit = getattr(self.tree, "commit", None)
