@@ -104,7 +104,8 @@ def read(
 ) -> str | bytes:
     """The whole content of a file (see `open`).
 
-    >>> labels = bale.api.read("images/labels.csv", repo="../registry", rev="v2.0")
+    Examples:
+        >>> labels = bale.api.read("images/labels.csv", repo="../registry", rev="v2.0")
     """
     with open(path, repo, rev, remote, remote_config, mode, encoding) as fobj:
         return fobj.read()
@@ -176,8 +177,9 @@ def params_show(
 def metrics_show(*targets: str, repo: str | None = None, rev: str | None = None) -> dict[str, Any]:
     """The metrics of the repository (its stages' metrics files, or `targets`), merged.
 
-    >>> bale.api.metrics_show(repo="../registry", rev="v1.0")
-    {'accuracy': 0.91, 'loss': 0.25}
+    Examples:
+        >>> bale.api.metrics_show(repo="../registry", rev="v1.0")
+        {'accuracy': 0.91, 'loss': 0.25}
     """
     from bale.pipeline.metrics import metrics_of
 

@@ -39,11 +39,12 @@ _URL_KEYS = ("repo", "rev", "remote")
 class BaleFileSystem(AbstractFileSystem):
     """A repository at a revision (git files and tracked data), read-only.
 
-    >>> import pandas
-    >>> frame = pandas.read_csv("bale://data/train.csv?repo=../registry&rev=v1.0")
-    >>> fs = BaleFileSystem(repo="../registry", rev="v1.0")
-    >>> fs.ls("data", detail=False)
-    ['data/train.csv', 'data/images']
+    Examples:
+        >>> import pandas
+        >>> frame = pandas.read_csv("bale://data/train.csv?repo=../registry&rev=v1.0")
+        >>> fs = BaleFileSystem(repo="../registry", rev="v1.0")
+        >>> fs.ls("data", detail=False)
+        ['data/train.csv', 'data/images']
     """
 
     protocol = "bale"

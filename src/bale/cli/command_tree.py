@@ -12,7 +12,7 @@ from bale.cli.main import COMMANDS, command_parser
 
 # The width the usage lines are wrapped at, whatever the terminal: the
 # reference must come out the same on every machine.
-USAGE_WIDTH = 88
+USAGE_WIDTH = 76
 
 
 @dataclass(frozen=True, slots=True)
