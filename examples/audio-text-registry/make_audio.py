@@ -1,7 +1,7 @@
 """Write a small mono WAV file: a tone that rises and falls, a stand-in for a
 recording. The same arguments write the same bytes.
 
-    python make_audio.py OUT.wav --seconds S [--pitch HZ]
+    python3 make_audio.py OUT.wav --seconds S [--pitch HZ]
 """
 
 import argparse

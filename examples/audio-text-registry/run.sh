@@ -59,7 +59,7 @@ say "A transcription stage (a stand-in model: it writes the length and a checksu
 cp -r "$here/scripts" .
 mkdir transcripts
 step bale stage add -n transcribe -d scripts/transcribe.py -d data/recording.wav \
-  -o transcripts/recording.txt python scripts/transcribe.py data/recording.wav transcripts/recording.txt
+  -o transcripts/recording.txt python3 scripts/transcribe.py data/recording.wav transcripts/recording.txt
 step bale repro
 step cat transcripts/recording.txt
 git add .

@@ -2,7 +2,7 @@
 orientations, a few too dark, a few too bright and a few corrupted (cut
 short, or not an image at all), the faults a pipeline has to catch.
 
-    python make_images.py OUT --count N [--dark N] [--bright N] [--corrupt N] [--seed S]
+    python3 make_images.py OUT --count N [--dark N] [--bright N] [--corrupt N] [--seed S]
 
 The same arguments write the same bytes, so the example's hashes repeat.
 """

@@ -2,7 +2,7 @@
 this project holds (the recording's name, length and checksum, so a changed
 recording gives a changed transcript), without the words.
 
-    python scripts/transcribe.py IN.wav OUT.txt
+    python3 scripts/transcribe.py IN.wav OUT.txt
 """
 
 import hashlib

@@ -1,7 +1,7 @@
 """Count the sorted images of every collection, in all and per orientation,
 into a metrics file that `bale metrics show` and `bale metrics diff` read.
 
-    python scripts/report.py SORTED METRICS_JSON
+    python3 scripts/report.py SORTED METRICS_JSON
 """
 
 import json

@@ -1,7 +1,7 @@
 """Sort the images of IN into OUT/landscape, OUT/portrait and OUT/square
 by their width and height.
 
-    python scripts/sort.py IN OUT
+    python3 scripts/sort.py IN OUT
 """
 
 import shutil

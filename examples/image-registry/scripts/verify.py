@@ -1,6 +1,6 @@
 """Copy the images Pillow can read in full from IN to OUT; name the others.
 
-    python scripts/verify.py IN OUT
+    python3 scripts/verify.py IN OUT
 
 `verify()` checks a file's structure (PNG chunk checksums) and `load()`
 decodes every pixel, which catches a JPEG cut short that verify passes.
