@@ -98,6 +98,14 @@ def test_bash_completes_the_choices_of_an_argument(bash_script: Path):
     assert _complete(bash_script, "bale completion z") == ["zsh"]
 
 
+def test_bash_completes_a_value_given_after_an_equals_sign(bash_script: Path, tmp_path: Path):
+    # bash splits `--kind=da` into `--kind`, `=` and `da`
+    assert _complete(bash_script, "bale catalog --kind = da") == ["dataset"]
+    assert _complete(bash_script, "bale catalog --kind =") == ["dataset", "model"]
+    (tmp_path / "params.yaml").write_text("a: 1\n")
+    assert _complete(bash_script, "bale add --out = add pa", tmp_path) == ["params.yaml"]
+
+
 def test_bash_completes_file_names_for_targets_and_option_values(bash_script: Path, tmp_path: Path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data.csv").write_text("a\n")

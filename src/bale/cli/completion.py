@@ -20,15 +20,24 @@ _BASH_HEAD = """\
 
 # The walk over the words typed so far: options (and the value after one that
 # takes a value) are skipped, a word that names a subcommand descends into it.
+# bash splits `--out=FILE` into `--out`, `=` and `FILE`.
 _BASH_BODY = r"""
 _bale() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
     local command=bale word i _bale_list
+    if [[ $cur == = ]]; then
+        cur=
+    elif [[ $prev == = ]]; then
+        prev="${COMP_WORDS[COMP_CWORD-2]}"
+    fi
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${COMP_WORDS[i]}"
         if [[ $word == -* ]]; then
             _bale_valued "$command"
-            [[ " $_bale_list " == *" $word "* ]] && ((i++))
+            if [[ " $_bale_list " == *" $word "* ]]; then
+                [[ ${COMP_WORDS[i+1]} == = ]] && ((i++))
+                ((i++))
+            fi
             continue
         fi
         _bale_commands "$command"
