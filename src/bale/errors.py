@@ -228,6 +228,7 @@ class RemoteAccessError(RemoteError):
     """
 
     transient = False
+    attempts = 1  # tries made before it was raised (`remotes.runner.retry` sets it)
 
     def __init__(self, remote: str, problem: str) -> None:
         super().__init__(f"remote {remote}: {problem}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 import subprocess
 import time
 from collections import Counter
@@ -291,3 +292,30 @@ def test_sftp_seeded_sweep(
     rates = {"drop": 0.15, "truncate": 0.2, "stall": 0.05}
     round_trip(bale, git, repo, tmp_path, remote, sftp_proxy, tally, f"sftp-sweep-{seed}", rates,
                seed=seed, truncate_bytes=(0, 3 << 20), stall_bytes=(0, 1 << 20))  # fmt: skip
+
+
+# -- what a run does when one request fails, or all do --------------------------------------------
+
+
+def test_s3_pull_names_the_object_it_gave_up_on_and_retries_cut_off_answers(
+    repo: Path, tmp_path: Path, s3_server: S3Server, s3_proxy: FaultProxy, tally: Tally, bale, git
+) -> None:
+    """A server that answers nobody: the one line names the object whose tries ran
+    out. Then a body cut off after its head is retried like a dropped connection
+    (it was not retried at all: one cut ended a pull)."""
+    remote = s3_through(s3_server, s3_proxy, connect_timeout="2", read_timeout="3")
+    setup(bale, git, repo, remote, 8, 12, 0, 0)
+    bale("push", cwd=repo)
+    other = clone(git, repo, tmp_path / "clone")
+    s3_proxy.set_schedule(Schedule(22, {"http500": 1.0}))
+    proc = bale("pull", cwd=other, ok=False)
+    tries = f"after {runner.ATTEMPTS} tries: the server failed to download"
+    line = assert_error(proc, remote.url, "gave up on object ", tries)
+    assert re.search(r"gave up on object [0-9a-f]{32}(\.dir)? after", line), line
+    assert_cache_valid(other)
+
+    # Each cut falls after the answer's head (~300 bytes), inside a body of more than 1 KiB.
+    s3_proxy.set_schedule(Schedule(21, {"truncate": 0.3}, truncate_bytes=(1024, 8 << 10)))
+    assert faulty(bale, other, "pull", remote, s3_proxy, tally, "s3-cut-off")
+    assert s3_proxy.faults().get("truncate", 0) >= 1
+    assert workspace_files(other, "data") == workspace_files(repo, "data")

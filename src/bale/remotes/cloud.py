@@ -255,7 +255,11 @@ class FsspecBackend:
             return RemoteUnavailableError(
                 self.url, f"the {where} service did not answer in time to {action}; try again"
             )
-        if kinds & {"ClientConnectorError", "ServiceRequestError", "ConnectionError"}:
+        # A connection that ended inside an answer (aiohttp's ServerDisconnectedError
+        # and ClientPayloadError, Azure's IncompleteReadError) is as transient.
+        if kinds & {"ClientConnectionError", "ServiceRequestError", "ConnectionError"} or (
+            kinds & {"ClientPayloadError", "IncompleteReadError"}
+        ):
             return RemoteUnavailableError(
                 self.url,
                 f"cannot reach the remote to {action} (connection failed); {FIX[self.scheme]} "

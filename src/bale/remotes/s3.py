@@ -85,6 +85,16 @@ READ_TIMEOUT = 120  # seconds without a byte from the server (read_timeout)
 # of S3-compatible servers are free-form names of the same characters.
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,255}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # a header value: visible ASCII
+# How obstore (reqwest, hyper) says a connection ended inside a body: a
+# cut-off answer, as transient as a refused connection (it was not retried,
+# and one cut in a 9 MiB download ended a pull).
+_CUT_OFF = (
+    "body error",
+    "error decoding response body",
+    "closed before message completed",
+    "unexpected end of file",
+    "incomplete message",
+)
 
 
 def _unmap_part_buffers() -> None:
@@ -383,6 +393,10 @@ class S3Backend:
                 self.url, f"the server failed to {action} ({code_s or status_n}); try again later"
             )
         lowered = text.lower()
+        if any(cut in lowered for cut in _CUT_OFF):
+            return RemoteUnavailableError(
+                self.url, f"the connection broke in the middle of the answer to {action}; try again"
+            )
         if "dns error" in lowered or "failed to lookup address" in lowered:
             return RemoteUnavailableError(
                 self.url, "the endpoint's host name does not resolve; check endpointurl"

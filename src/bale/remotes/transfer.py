@@ -26,6 +26,7 @@ nothing is drawn here.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import shutil
 import tempfile
@@ -64,6 +65,18 @@ class TransferResult:
         self.transferred: list[str] = []
         self.skipped: list[str] = []  # already at the destination
         self.failed: list[tuple[str, BaleError]] = []  # (oid, why)
+
+
+def gave_up(err: RemoteAccessError, what: str) -> RemoteAccessError:
+    """A copy of `err` to raise from it; when it ended the tries on one object
+    (a transient error), naming that object (`what`), so the one line tells
+    which object the remote kept failing on."""
+    named = copy.copy(err)
+    if err.transient:
+        tries = "1 try" if err.attempts == 1 else f"{err.attempts} tries"
+        named.problem = f"gave up on {what} after {tries}: {err.problem}"
+        named.args = (f"remote {err.remote}: {named.problem}",)
+    return named
 
 
 def _transfer(
@@ -133,8 +146,8 @@ def upload(
         path = by_oid[oid][0]
         try:
             retry(lambda: backend.put_file(path, rel_of[oid]), stop)
-        except RemoteAccessError:
-            raise
+        except RemoteAccessError as err:
+            raise gave_up(err, f"object {oid}") from err
         except FileNotFoundError as err:
             # Backends name the file differently (str, bytes, remote path):
             # the source is what was missing if it is missing now.
@@ -301,8 +314,8 @@ def fetch(
         try:
             try:
                 retry(get, stop)
-            except RemoteAccessError:
-                raise  # e.g. no such bucket: about the remote, not this object
+            except RemoteAccessError as err:  # e.g. no such bucket: about the remote
+                raise gave_up(err, f"object {oid}") from err
             except FileNotFoundError as err:
                 if err.filename == tmp:
                     raise
@@ -463,8 +476,8 @@ def verify(
                     return object_digest(tmp, oid, legacy=legacy)
                 finally:
                     remove_file(tmp)
-        except RemoteAccessError:
-            raise
+        except RemoteAccessError as err:
+            raise gave_up(err, f"object {oid}") from err
         except FileNotFoundError:
             return "missing"
 
@@ -533,8 +546,8 @@ def download(
         try:
             try:
                 retry(get, stop)
-            except RemoteAccessError:
-                raise
+            except RemoteAccessError as err:
+                raise gave_up(err, f"'{relpath}'") from err
             except FileNotFoundError as err:
                 if err.filename == tmp:
                     raise
