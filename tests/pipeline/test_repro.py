@@ -354,6 +354,14 @@ stages:
     assert json.loads(dvc("status", "--json", cwd=ours).stdout) == json.loads(
         bale("status", "--json", cwd=ours).stdout
     )  # fmt: skip
+    # a foreach or matrix name stands for every stage it generates, as in dvc
+    assert json.loads(bale("status", "--json", "split", cwd=ours).stdout) == json.loads(
+        dvc("status", "--json", "split", cwd=ours).stdout
+    )  # fmt: skip
+    assert ran(bale("repro", "split", cwd=ours)) == ["split@train"]
+    (theirs / "params.yaml").write_text("model:\n  size: 4\nsplits: [train, test]\n")
+    assert sorted(ran(dvc("repro", "split", cwd=theirs))) == ["split@test", "split@train"]
+    assert ran(bale("repro", "-f", "grid", cwd=ours)) == names[2:]
 
 
 def test_flags_of_interpolated_outputs_hold_for_push_and_status(

@@ -74,7 +74,8 @@ def resolve_targets(
     ws: Workspace, dag: Dag, targets: list[str], *, recursive: bool = False
 ) -> list[str]:
     """Stage addresses for targets written as dvc writes them: `train` (a
-    stage of the current folder's dvc.yaml), `sub/dvc.yaml:train`, or
+    stage of the current folder's dvc.yaml, or every stage its `foreach` or
+    `matrix` generates: `train@1`, `train@2`), `sub/dvc.yaml:train`, or
     `sub/dvc.yaml` (all its stages); with `recursive`, a folder stands for
     the stages of every dvc.yaml inside it.
 
@@ -104,6 +105,9 @@ def resolve_targets(
         matched = [
             addr for addr, stage in dag.stages.items()
             if stage.pipeline == pipeline and (not name or stage.name == name)
+        ] or [  # a group: stage names cannot hold '@', generated ones are NAME@KEY
+            addr for addr, stage in dag.stages.items()
+            if name and stage.pipeline == pipeline and stage.name.startswith(name + "@")
         ]  # fmt: skip
         if not matched:
             where = os.path.relpath(ws.repo.abs(pipeline))
