@@ -156,6 +156,45 @@ def test_s3_plain_and_versioned_buckets(
     assert status_of(bale, ours, env=env) == {}
 
 
+def test_remote_urls_read_a_remote_with_its_own_options(
+    tmp_path: Path, twins: tuple[Path, Path], bale, dvc, git, s3_server: S3Server
+):
+    """`remote://NAME/PATH` as dvc reads it: under remote NAME's URL, with its
+    options, keys from config.local (none in the environment), none recorded."""
+    ours, theirs = twins
+    folder = tmp_path / "folder-remote"
+    write_tree(folder / "shared", SOURCE)
+    bucket = _s3_source(s3_server, versioned=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    for repo in twins:
+        bale("remote", "add", "store", f"s3://{bucket}", cwd=repo)
+        for key, value in s3_server.options().items():
+            local = ["--local"] if key.endswith("key_id") or key.startswith("secret") else []
+            bale("remote", "modify", *local, "store", key, value, cwd=repo)
+        bale("remote", "add", "shelf", str(folder), cwd=repo)
+    cases = [["remote://store/data/dir", "dir"], ["remote://shelf/shared/f.csv", "f.csv"]]
+    for args in cases:
+        bale("import-url", *args, cwd=ours, env=env)
+        dvc("import-url", "-q", *args, cwd=theirs, env=env)
+    assert_same(ours, theirs, "dir.dvc", "f.csv.dvc", ".gitignore")
+    assert "path: remote://store/data/dir\n" in (ours / "dir.dvc").read_text()
+    assert "fs_config" not in (ours / "dir.dvc").read_text()
+    assert read_tree(ours / "dir") == {"a.txt": b"a\n", "sub/b.txt": b"b\n"}
+
+    s3_server.client().put_object(Bucket=bucket, Key="data/dir/a.txt", Body=b"a, again\n")
+    status = status_of(bale, ours, env=env)
+    assert changed_deps(status, "dir.dvc") == {"remote://store/data/dir": "modified"}
+    bale("update", cwd=ours, env=env)
+    dvc("update", "-q", "dir.dvc", cwd=theirs, env=env)
+    assert_same(ours, theirs, "dir.dvc")
+    assert (ours / "dir" / "a.txt").read_text() == "a, again\n"
+
+    assert_error(bale("import-url", "remote://nowhere/x", cwd=ours, ok=False, env=env),
+                 "remote 'nowhere' does not exist")  # fmt: skip
+    assert_error(bale("import-url", "remote://shelf/../x", "x", cwd=ours, ok=False, env=env),
+                 "leaves its remote's folder")  # fmt: skip
+
+
 def test_sftp_folder(tmp_path: Path, twins: tuple[Path, Path], bale, dvc, sftp_server: SFTPServer):
     ours, theirs = twins
     folder = sftp_server.root / tmp_path.name

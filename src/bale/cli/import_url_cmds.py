@@ -12,8 +12,8 @@ from bale.errors import UsageError
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", help="a local path, or an s3://, ssh://, http(s)://, gs:// "
-                        "or azure:// URL of a file or folder")  # fmt: skip
+    parser.add_argument("url", help="a local path, or an s3://, ssh://, http(s)://, gs://, "
+                        "azure:// or remote://NAME/PATH URL of a file or folder")  # fmt: skip
     parser.add_argument("out", nargs="?", help="where to put it (default: its base name)")
     parser.add_argument("--no-download", action="store_true",
                         help="record the source only; bale pull downloads it")  # fmt: skip

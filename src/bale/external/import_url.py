@@ -43,13 +43,15 @@ _STATE_KEYS = ("md5", "etag", "checksum", "size", "nfiles", "isexec", "version_i
 class UrlSource(NamedTuple):
     """Where an import-url reads: `path` as its `.dvc` file records it, the
     absolute path it names here (`local`; None for a URL), or where a
-    backend reads a URL (`root`, `relpath`); `fs_config` as recorded."""
+    backend reads a URL (`root`, `relpath`); `fs_config` as recorded, and
+    the backend's options when they are not that (`remote://`: its remote's)."""
 
     path: str
     local: str | None
     root: str
     relpath: str
     fs_config: Mapping[str, Any]
+    options: Mapping[str, Any] | None = None
 
     @property
     def version_aware(self) -> bool:
@@ -115,6 +117,8 @@ def given_source(
     config = dict(fs_config)
     if version_aware:
         config["version_aware"] = True  # as dvc sets it, whatever --fs-config said
+    if scheme_of(url) == "remote":
+        return _remote_source(ws, url, config)
     base = ws.repo.abs(posixpath.dirname(dest_rel))
     path = url
     if not scheme_of(url) and "://" not in url:
@@ -135,7 +139,7 @@ def source_from(path: str, *, base: str, fs_config: Mapping[str, Any] | None = N
     """
     from urllib.parse import unquote, urlsplit
 
-    from bale.remotes.registry import SCHEMES, SECRET, scheme_of, split_source
+    from bale.remotes.registry import scheme_of, split_source
 
     if not isinstance(fs_config, Mapping | None):
         raise SourceError(f"'{path}': fs_config must be a mapping of options; fix the .dvc file")
@@ -155,16 +159,7 @@ def source_from(path: str, *, base: str, fs_config: Mapping[str, Any] | None = N
         return UrlSource(path, os.path.normpath(os.path.join(base, local)), "", "", config)
     if scheme not in READABLE:
         raise SourceError(f"cannot import '{path}': {scheme}:// is not supported; use {_SUPPORTED}")
-    options = SCHEMES[scheme].options or {}
-    for key in config:
-        if options.get(key) == SECRET:
-            raise SourceError(
-                f"--fs-config {key}: the .dvc file, which git tracks, would hold a secret; "
-                "give it in the environment instead (the client's variables, such as "
-                "AWS_SECRET_ACCESS_KEY or AZURE_STORAGE_CONNECTION_STRING)"
-            )
-        if key == "url":
-            raise SourceError("--fs-config url: the URL is the import's own; drop it")
+    _check_recorded(scheme, config)
     if as_bool(config.get("version_aware")) and scheme != "s3":
         # Asked before a client opens: gcsfs alone may wait 15 s for credentials.
         raise SourceError(f"--version-aware: bale reads versions on s3:// only, not on {scheme}://")
@@ -180,14 +175,77 @@ def source_from(path: str, *, base: str, fs_config: Mapping[str, Any] | None = N
     return UrlSource(path, None, root, relpath, config)
 
 
+def _check_recorded(scheme: str, config: Mapping[str, Any]) -> None:
+    """Refuse options of a URL's `fs_config` that the `.dvc` file must not hold.
+
+    Raises:
+        SourceError: a secret, or the URL itself.
+    """
+    from bale.remotes.registry import SCHEMES, SECRET
+
+    options = SCHEMES[scheme].options or {}
+    for key in config:
+        if options.get(key) == SECRET:
+            raise SourceError(
+                f"--fs-config {key}: the .dvc file, which git tracks, would hold a secret; "
+                "give it in the environment instead (the client's variables, such as "
+                "AWS_SECRET_ACCESS_KEY or AZURE_STORAGE_CONNECTION_STRING)"
+            )
+        if key == "url":
+            raise SourceError("--fs-config url: the URL is the import's own; drop it")
+
+
 def dep_source(ws: Workspace, dvcfile_rel: str, dep: Mapping[str, Any]) -> UrlSource:
     """The source an import-url's `.dvc` file records.
 
     Raises:
         SourceError: see `source_from`.
     """
+    from bale.remotes.registry import scheme_of
+
+    path = dep["path"]
+    if isinstance(path, str) and scheme_of(path) == "remote":
+        return _remote_source(ws, path, dep.get("fs_config"))
     base = ws.repo.abs(posixpath.dirname(dvcfile_rel))
-    return source_from(dep["path"], base=base, fs_config=dep.get("fs_config"))
+    return source_from(path, base=base, fs_config=dep.get("fs_config"))
+
+
+def _remote_source(ws: Workspace, path: str, fs_config: Any) -> UrlSource:
+    """`remote://NAME/PATH`, as dvc reads it: PATH under the URL of this
+    repository's remote NAME, opened with that remote's options (its keys
+    from config.local too), while the `.dvc` file records only what was given.
+
+    Raises:
+        SourceError: no path after the name, a version-aware import, or bad fs_config.
+        ConfigError: no remote NAME, or its config is wrong.
+    """
+    from bale.remotes.registry import scheme_of, split_source
+    from bale.repo.remote_config import remote_spec
+
+    if not isinstance(fs_config, Mapping | None):
+        raise SourceError(f"'{path}': fs_config must be a mapping of options; fix the .dvc file")
+    config = dict(fs_config or {})
+    name, _, sub = path.split("://", 1)[1].partition("/")
+    sub = sub.strip("/")
+    if not name or not sub:
+        raise SourceError(f"'{path}' names no file or folder; use remote://NAME/PATH")
+    if as_bool(config.get("version_aware")):
+        raise SourceError(f"--version-aware: bale reads versions on s3:// only, not on '{path}'")
+    try:
+        check_relpath(sub)
+    except ValueError as exc:
+        raise SourceError(f"'{path}' leaves its remote's folder; name a path inside it") from exc
+    spec = remote_spec(ws.repo, name)
+    scheme = scheme_of(spec.url)
+    if not scheme:
+        if config:
+            raise SourceError(f"'{path}' is in a folder remote, which takes no --fs-config")
+        return UrlSource(path, os.path.join(spec.url, *sub.split("/")), "", "", config)
+    if scheme not in READABLE:
+        raise SourceError(f"cannot import '{path}': its remote is {scheme}://; use {_SUPPORTED}")
+    _check_recorded(scheme, config)
+    root, relpath = split_source(spec.url.rstrip("/") + "/" + sub)
+    return UrlSource(path, None, root, relpath, config, {**spec.options, **config})
 
 
 @contextmanager
@@ -203,7 +261,9 @@ def reading(source: UrlSource) -> Iterator[FileSource | None]:
         return
     from bale.remotes import open_remote
 
-    backend = open_remote(source.root, source.fs_config)
+    backend = open_remote(
+        source.root, source.fs_config if source.options is None else source.options
+    )
     try:
         yield backend
     finally:
