@@ -30,7 +30,7 @@ from bale.errors import BaleError, DvcFileError, ManifestError, NotARepoError
 from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, out_to_dict, parse_dvcfile, parse_out
 from bale.formats.lockfile import LOCK_FILE, parse_lockfile
 from bale.formats.manifest import dump_manifest, manifest_oid, parse_manifest
-from bale.fsutil import atomic_write
+from bale.fsutil import atomic_write, is_temporary, remove_file
 from bale.odb.store import ObjectStore
 from bale.repo.repository import Repo
 
@@ -465,6 +465,21 @@ def _load_lock(text: str, origin: str) -> dict[str, Any]:
 
 # -- the driver -----------------------------------------------------------------
 
+GIT_TEMP = ".merge_file_"  # how git names the three files it hands a driver
+
+
+def _remove_leftovers(ours_file: str) -> None:
+    """Remove the temporary files killed drivers left beside `ours_file`
+    (the result is written under `fsutil.tmp_name` and renamed): git names
+    its files afresh for each merge, so those of earlier merges are found
+    by git's prefix. Two merges never share a worktree (git's index lock)."""
+    parent, name = os.path.split(os.path.abspath(ours_file))
+    prefix = GIT_TEMP if name.startswith(GIT_TEMP) else name + "."
+    with os.scandir(parent) as entries:
+        stale = [e.path for e in entries if e.name.startswith(prefix) and is_temporary(e.name)]
+    for leftover in stale:
+        remove_file(leftover)
+
 
 def run_driver(
     base_file: str, ours_file: str, theirs_file: str, *, path: str | None = None,
@@ -475,6 +490,7 @@ def run_driver(
     `merged` is False and `conflicts` says why). `path` is the file's path
     from the repository's top (git's %P); without it, the content says
     whether it is a `dvc.lock`."""
+    _remove_leftovers(ours_file)
     texts = []
     for name in (base_file, ours_file, theirs_file):
         with open(name, "rb") as fobj:
