@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from bale.errors import BaleError, ConfigError, RemoteObjectCorruptError, TargetError
 from bale.formats.manifest import check_relpath
-from bale.fsutil import atomic_write, tmp_name
+from bale.fsutil import atomic_write, is_temporary, remove_file, tmp_name
 from bale.hashing.md5 import file_md5
 from bale.registry.settings import Area
 from bale.remotes.base import Backend
@@ -175,6 +175,15 @@ def push_area(ws: Workspace, area: Area, *, delete: bool = False) -> Moved:
         backend.close()
 
 
+def _remove_leftovers(base: str) -> None:
+    """Remove the temporary files a killed pull left in the area: each
+    download lands under `fsutil.tmp_name` and is renamed once checked."""
+    for dirpath, _dirs, names in os.walk(base):
+        for name in names:
+            if is_temporary(name):
+                remove_file(os.path.join(dirpath, name))
+
+
 def pull_area(ws: Workspace, area: Area, *, delete: bool = False, force: bool = False) -> Moved:
     """Download what changed on the remote. A file changed here since the
     last sync is kept (named in `kept`) unless `force`; with `delete`, files
@@ -191,6 +200,7 @@ def pull_area(ws: Workspace, area: Area, *, delete: bool = False, force: bool = 
             raise TargetError(f"area '{area.folder}' has nothing on {backend.url}/{area.prefix} "
                               "yet; run: bale sync push " + area.folder)  # fmt: skip
         _tree, there = index
+        _remove_leftovers(ws.repo.abs(area.folder))
         _local_tree, here = local_files(ws, area)
         last = _last_synced(ws, area)
         wanted = [rel for rel in sorted(there) if here.get(rel, ("",))[0] != there[rel][0]]
