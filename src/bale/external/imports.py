@@ -227,6 +227,11 @@ def imports(ws: Workspace, targets: list[str] | None) -> list[tuple[str, DvcFile
     return sorted(found.items())
 
 
+def _in_place(ws: Workspace, dest_rel: str, out: Out) -> bool:
+    current = ws.current(dest_rel, legacy=out.legacy)
+    return current is not None and current.oid == out.oid
+
+
 def update(
     ws: Workspace,
     rel: str,
@@ -238,7 +243,9 @@ def update(
     no_download: bool = False,
 ) -> Imported:
     """Move one import to `commit` (of `rev`, or of the revision it names);
-    nothing is written when that is the commit it is locked to already.
+    nothing is written when that is the commit it is locked to already and
+    its data is in place (a killed update may have written the `.dvc` file
+    before it placed the data: run again, it places it).
 
     Raises:
         PathNotFoundError, SourceError, CheckoutError: see `import_`.
@@ -252,7 +259,8 @@ def update(
     if rev is not None:
         new_repo["rev"] = rev
     new_repo["rev_lock"] = commit
-    if new_repo == old_repo and (out.oid is not None or no_download):
+    if new_repo == old_repo and (no_download or (out.oid is not None
+                                                 and _in_place(ws, dest_rel, out))):  # fmt: skip
         return Imported(rel, dest_rel, commit, 0, False)
     pick = view.pick(dep["path"])
     recorded, fetched = _record(ws, view, pick, out.path, no_download=no_download)
