@@ -26,7 +26,7 @@ from bale.pipeline.stages import Stage, load_stages
 from bale.workspace import gitignore
 from bale.workspace.commit import commit
 from bale.workspace.context import Workspace
-from bale.workspace.index import Index, load_index
+from bale.workspace.index import Index, load_index, remove_metadata_leftovers
 from bale.workspace.save import save_path
 from bale.workspace.status import output_status
 
@@ -512,4 +512,5 @@ def _write_lock(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
         raise DvcFileError(stage.lock_path, "not a text file; restore it from git") from exc
     text = dump_lockfile(previous, {stage.name: body})
     if text != previous:
+        remove_metadata_leftovers(os.path.dirname(path))
         atomic_write(path, text.encode("utf-8"))

@@ -25,7 +25,7 @@ from bale.formats.lockfile import (
     stage_definition,
     stage_wdir,
 )
-from bale.fsutil import atomic_write
+from bale.fsutil import atomic_write, is_temporary, remove_file
 from bale.hashing.walk import SKIP_DIRS
 from bale.repo.ignore import IgnoreRules
 from bale.repo.repository import Repo
@@ -242,9 +242,30 @@ def _layout(
     return written
 
 
+_SWEPT: set[str] = set()  # folders `remove_metadata_leftovers` has cleaned in this process
+
+
+def remove_metadata_leftovers(folder: str) -> None:
+    """Remove the temporary files killed writes of `.dvc` files, `dvc.lock`
+    and `.gitignore` (`NAME.<token>-N.tmp`) left in `folder`, once per
+    folder per process: an add of thousands of files writes a `.dvc` file
+    and a `.gitignore` line for each, and one scan of a folder of thousands
+    costs milliseconds."""
+    if folder in _SWEPT:
+        return
+    _SWEPT.add(folder)
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.endswith(".tmp") and is_temporary(e.name)]
+    for name in names:
+        stands_for = name.rsplit(".", 2)[0]  # NAME of NAME.<token>-N.tmp
+        if stands_for.endswith(DVCFILE_SUFFIX) or stands_for in (LOCK_FILE, ".gitignore"):
+            remove_file(os.path.join(folder, name))
+
+
 def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
     """Write `dvcfile` at `rel`, onto the existing text if any (its comments and
-    layout kept); an unchanged file is not touched. Returns whether it wrote."""
+    layout kept); an unchanged file is not touched. Returns whether it wrote.
+    What killed writes left in its folder is removed first."""
     path = repo.abs(rel)
     try:
         with open(path, encoding="utf-8") as fobj:
@@ -257,6 +278,7 @@ def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
                 return False
         except DvcFileError:
             previous = None  # a broken file is replaced whole
+    remove_metadata_leftovers(os.path.dirname(path))
     atomic_write(path, dump_dvcfile(dvcfile, previous=previous).encode("utf-8"))
     return True
 
