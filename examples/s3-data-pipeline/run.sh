@@ -48,6 +48,7 @@ fi
 say "Track the store's documents without copying them: --no-download records only their hashes."
 if [ "$EXAMPLE_S3" = 1 ]; then
   say "The endpoint is recorded with the import (--fs-config); keys come from AWS_* (bale refuses secrets in a .dvc file)."
+  say "(Or declare the store as a remote too and import remote://NAME/documents: its keys then come from config.local.)"
   step bale import-url --no-download "$store" documents --fs-config "endpointurl=$S3_ENDPOINT"
 else
   step bale import-url --no-download "$store" documents
