@@ -71,6 +71,15 @@ class ManifestError(BaleError):
         self.problem = problem
 
 
+class ManifestTooLargeError(ManifestError):
+    """A manifest too large to read in bounded memory; its object is not at fault."""
+
+    def __init__(self, oid: str, problem: str, size: int, limit: int) -> None:
+        super().__init__(oid, problem)
+        self.size = size
+        self.limit = limit
+
+
 class UnsafePathError(BaleError, ValueError):
     """A path from untrusted input would escape the workspace."""
 

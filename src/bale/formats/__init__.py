@@ -6,5 +6,6 @@ manifests (`manifest`) and the YAML dialect DVC writes (`yaml`).
 
 Functions here take and return text, bytes and plain records; they never touch
 the filesystem, config or logging (other files, such as a dvc.yaml's vars
-files, come through a callback). Imports only `bale.errors`.
+files, come through a callback); `limits` says how large an input they parse
+(the one read of the environment here). Imports only `bale.errors`.
 """

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from bale.errors import DvcFileError
+from bale.formats.limits import check_stage_file
 from bale.formats.manifest import DIR_SUFFIX, is_md5
 
 MD5 = "md5"
@@ -167,8 +168,10 @@ def parse_dvcfile(text: str, *, origin: str) -> DvcFile:
     """Parse `.dvc` text; `origin` names the file in errors.
 
     Raises:
-        DvcFileError: not YAML, not a mapping, or an output is malformed.
+        DvcFileError: not YAML, not a mapping, an output is malformed, or it
+            is past `limits.check_stage_file`'s limit.
     """
+    check_stage_file(origin, len(text))
     data = _parse_simple(text)
     if data is None:
         data = _parse_yaml(text, origin)

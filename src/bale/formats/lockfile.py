@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bale.errors import DvcFileError
 from bale.formats.dvcfile import Out, parse_out
+from bale.formats.limits import check_stage_file
 
 LOCK_FILE = "dvc.lock"
 PIPELINE_FILE = "dvc.yaml"
@@ -81,6 +82,8 @@ def parse_lockfile(text: str, *, origin: str) -> LockFile:
 
 def _load(text: str, origin: str) -> Any:
     import yaml
+
+    check_stage_file(origin, len(text))
 
     from bale.formats.yaml import load_yaml
 

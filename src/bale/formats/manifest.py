@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from bale.errors import ManifestError
+from bale.formats.limits import check_manifest
 
 DIR_SUFFIX = ".dir"
 EMPTY_DIR_OID = hashlib.md5(b"[]").hexdigest() + DIR_SUFFIX
@@ -60,7 +61,9 @@ def parse_manifest(data: bytes, *, oid: str) -> list[tuple[str, str]]:
     Raises:
         ManifestError: malformed JSON, a bad hash, or a path that is absolute,
             contains `..`, or repeats.
+        ManifestTooLargeError: past `limits.check_manifest`'s limit.
     """
+    check_manifest(oid, len(data))
     try:
         import json
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from bale.errors import DvcFileError
+from bale.formats.limits import check_stage_file
 from bale.formats.yaml import _Loader, check_depth
 
 
@@ -34,8 +35,10 @@ def compose_yaml(text: str, origin: str, *, cycles: bool = True) -> yaml.Node | 
     PyYAML would keep the last one silently.
 
     Raises:
-        DvcFileError: malformed YAML or a duplicate key, at its line and column.
+        DvcFileError: malformed YAML or a duplicate key, at its line and
+            column, or past `limits.check_stage_file`'s limit.
     """
+    check_stage_file(origin, len(text))
     try:
         check_depth(text)
         node = yaml.compose(text, Loader=_Loader)
@@ -127,8 +130,10 @@ def parse_params(text: str, filename: str) -> dict[str, Any]:
     An empty file is an empty mapping, as in DVC.
 
     Raises:
-        DvcFileError: the file is malformed or its top level is not a mapping.
+        DvcFileError: the file is malformed, its top level is not a mapping,
+            or it is past `limits.check_stage_file`'s limit.
     """
+    check_stage_file(filename, len(text))
     suffix = posixpath.splitext(filename)[1].lower()
     try:
         if suffix == ".json":

@@ -7,8 +7,9 @@ import posixpath
 import threading
 from typing import NamedTuple
 
-from bale.errors import ManifestError, ObjectMissingError, UnsafePathError
+from bale.errors import ManifestError, ManifestTooLargeError, ObjectMissingError, UnsafePathError
 from bale.formats.dvcfile import Out
+from bale.formats.limits import check_manifest
 from bale.formats.manifest import parse_manifest
 from bale.hashing.state import StateDB
 from bale.hashing.tree import TreeHash, hash_files, hash_tree, part_signatures
@@ -208,11 +209,15 @@ class Workspace:
         if key in self._manifests:
             return self._manifests[key]
         try:
+            size = os.stat(self.store.path(out.oid, legacy=out.legacy)).st_size
+            check_manifest(out.oid, size, path=out.path)  # before reading a GiB
             data = self.store.read_bytes(out.oid, legacy=out.legacy)
         except FileNotFoundError as exc:
             raise ObjectMissingError(out.oid, out.path) from exc
         try:
             entries = parse_manifest(data, oid=out.oid)
+        except ManifestTooLargeError:
+            raise  # the object is sound: no advice to delete it
         except ManifestError as exc:
             raise ManifestError(
                 out.oid,

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from bale.errors import BaleError, DvcFileError, OverlappingOutputError, TargetNotFoundError
 from bale.formats.dvcfile import DvcFile, Out, dump_dvcfile, parse_dvcfile
+from bale.formats.limits import check_stage_file
 from bale.formats.lockfile import (
     LOCK_FILE,
     PIPELINE_FILE,
@@ -113,6 +114,7 @@ def load_dvcfile(repo: Repo, rel: str) -> DvcFile:
     path = repo.abs(rel)
     try:
         with open(path, encoding="utf-8") as fobj:
+            check_stage_file(rel, os.fstat(fobj.fileno()).st_size)  # before reading a GiB
             text = fobj.read()
     except FileNotFoundError as exc:
         raise TargetNotFoundError(rel) from exc
@@ -133,6 +135,7 @@ def read_text(repo: Repo, rel: str) -> str | None:
     """
     try:
         with open(repo.abs(rel), encoding="utf-8") as fobj:
+            check_stage_file(rel, os.fstat(fobj.fileno()).st_size)  # before reading a GiB
             return fobj.read()
     except (FileNotFoundError, NotADirectoryError):
         return None
