@@ -39,3 +39,23 @@ def sub_quiet_flags(
     group.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet)
     group.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                        help="print details and tracebacks")  # fmt: skip
+
+
+# Which config file a config or remote command reads and writes, as dvc's help says.
+_LEVEL_HELP = {
+    "system": "the system-wide config file (/etc/xdg/dvc/config)",
+    "global": "the user's config file (~/.config/dvc/config)",
+    "repo": "the project's .dvc/config, kept in git (the default)",
+    "local": "the project's .dvc/config.local, kept out of git (for secrets)",
+}
+
+
+def add_level_flags(parser: argparse.ArgumentParser) -> None:
+    """--system, --global, --project, --local: one at most, stored as `level`."""
+    from bale.repo.config import LEVEL_FLAGS
+
+    group = parser.add_mutually_exclusive_group()
+    for level, flag in LEVEL_FLAGS.items():
+        group.add_argument(
+            flag, dest="level", action="store_const", const=level, help=_LEVEL_HELP[level]
+        )

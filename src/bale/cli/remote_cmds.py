@@ -6,15 +6,12 @@ import argparse
 import os
 import sys
 
+from bale.cli.args import add_level_flags
 from bale.errors import UsageError
 
 
 def _level_flags(parser: argparse.ArgumentParser) -> None:
-    from bale.repo.config import LEVEL_FLAGS
-
-    group = parser.add_mutually_exclusive_group()
-    for level, flag in LEVEL_FLAGS.items():
-        group.add_argument(flag, dest="level", action="store_const", const=level)
+    add_level_flags(parser)
     # -q/-v after the action too, as `dvc remote add -q` takes them; SUPPRESS keeps
     # `bale remote -q add` working (a default here would overwrite the parent's).
     group = parser.add_mutually_exclusive_group()

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from bale.cli.args import add_level_flags
 from bale.errors import ConfigError, UsageError
 
 
@@ -16,11 +17,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-f", "--force", action="store_true", help="overwrite .dvc/")
         parser.set_defaults(func=cmd_init)
     elif name == "config":
-        from bale.repo.config import LEVEL_FLAGS
-
-        group = parser.add_mutually_exclusive_group()
-        for level, flag in LEVEL_FLAGS.items():
-            group.add_argument(flag, dest="level", action="store_const", const=level)
+        add_level_flags(parser)
         parser.add_argument("-u", "--unset", action="store_true", help="remove the option")
         parser.add_argument("-l", "--list", action="store_true", help="list all options")
         parser.add_argument("--show-origin", action="store_true", help="show the source file")
