@@ -362,6 +362,10 @@ stages:
     (theirs / "params.yaml").write_text("model:\n  size: 4\nsplits: [train, test]\n")
     assert sorted(ran(dvc("repro", "split", cwd=theirs))) == ["split@test", "split@train"]
     assert ran(bale("repro", "-f", "grid", cwd=ours)) == names[2:]
+    assert ran(bale("repro", "-f", "--glob", "grid@1-*", cwd=ours)) == ["grid@1-a", "grid@1-b"]
+    assert sorted(ran(dvc("repro", "-f", "--glob", "grid@1-*", cwd=theirs))) == [
+        "grid@1-a", "grid@1-b"]  # fmt: skip
+    assert_error(bale("repro", "grid@1-*", cwd=ours, ok=False), "no such stage")
 
 
 def test_flags_of_interpolated_outputs_hold_for_push_and_status(

@@ -39,6 +39,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--pull", action="store_true",
             help="download the missing outputs of unchanged stages instead of running them",
         )  # fmt: skip
+        parser.add_argument(
+            "--glob", action="store_true", help="targets may hold shell wildcards: 'train-*'"
+        )
         add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
@@ -64,6 +67,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         jobs=args.jobs or 1,
         pull=args.pull,
         recursive=args.recursive,
+        glob=args.glob,
     )
 
     locks: set[str] = set()

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
 from bale.errors import DvcFileError, PipelineError, StageFailedError, TargetNotFoundError
@@ -53,6 +54,7 @@ class Options(NamedTuple):
     jobs: int = 1  # stages whose commands may run at once
     pull: bool = False  # outputs missing but recorded: download them rather than run
     recursive: bool = False  # -R: a folder target stands for the stages inside it
+    glob: bool = False  # a target's stage name may hold shell wildcards: train-*
 
 
 DEFAULTS = Options()
@@ -71,13 +73,14 @@ def load_dag(ws: Workspace, index: Index | None = None) -> Dag:
 
 
 def resolve_targets(
-    ws: Workspace, dag: Dag, targets: list[str], *, recursive: bool = False
+    ws: Workspace, dag: Dag, targets: list[str], *, recursive: bool = False, glob: bool = False
 ) -> list[str]:
     """Stage addresses for targets written as dvc writes them: `train` (a
     stage of the current folder's dvc.yaml, or every stage its `foreach` or
     `matrix` generates: `train@1`, `train@2`), `sub/dvc.yaml:train`, or
     `sub/dvc.yaml` (all its stages); with `recursive`, a folder stands for
-    the stages of every dvc.yaml inside it.
+    the stages of every dvc.yaml inside it; with `glob`, a stage name may
+    hold shell wildcards (`train-*`, `split@*`).
 
     Raises:
         TargetNotFoundError: a target names no stage.
@@ -104,7 +107,8 @@ def resolve_targets(
         pipeline = ws.repo.rel(path)
         matched = [
             addr for addr, stage in dag.stages.items()
-            if stage.pipeline == pipeline and (not name or stage.name == name)
+            if stage.pipeline == pipeline and (not name or stage.name == name
+                                               or (glob and fnmatchcase(stage.name, name)))
         ] or [  # a group: stage names cannot hold '@', generated ones are NAME@KEY
             addr for addr, stage in dag.stages.items()
             if name and stage.pipeline == pipeline and stage.name.startswith(name + "@")
@@ -134,7 +138,7 @@ def plan(ws: Workspace, dag: Dag, targets: list[str], options: Options) -> list[
     """The stages a repro of `targets` (all when none) considers, in run order."""
     if not targets:
         return dag.order()
-    chosen = resolve_targets(ws, dag, targets, recursive=options.recursive)
+    chosen = resolve_targets(ws, dag, targets, recursive=options.recursive, glob=options.glob)
     if options.whole_pipeline:
         pipelines = {dag.stages[a].pipeline for a in chosen}
         chosen = [a for a, s in dag.stages.items() if s.pipeline in pipelines]
