@@ -402,7 +402,9 @@ def test_gc_keeps_what_the_chosen_revisions_use_in_cache_and_remote(pushed_histo
     everything = set().union(*history.values())
 
     # -a: the workspace and every branch; a folder's manifest is kept with its files.
-    bale("gc", "-a", "-c", "-f", cwd=repo)
+    # --grace 0 in these gc tests: every object went up a moment ago, younger than
+    # the default grace period (tests/cli/test_gc_grace.py tests the period).
+    bale("gc", "--grace", "0", "-a", "-c", "-f", cwd=repo)
     kept = history["workspace"] | history["branches"]
     assert set(cache_objects(repo)) == kept
     assert store.oids() == kept
@@ -411,7 +413,7 @@ def test_gc_keeps_what_the_chosen_revisions_use_in_cache_and_remote(pushed_histo
     assert out.strip().splitlines()[-1] == f"Removed {len(history['branches'])} objects."
     assert set(cache_objects(repo)) == history["workspace"]
     assert store.oids() == kept  # without -c the remote is left alone
-    bale("gc", "-w", "-c", "-f", cwd=repo)
+    bale("gc", "--grace", "0", "-w", "-c", "-f", cwd=repo)
     assert store.oids() == history["workspace"]
     assert everything - history["workspace"]  # something was there to delete
     assert bale("status", cwd=repo).stdout.strip() == "Data and pipelines are up to date."
@@ -421,7 +423,7 @@ def test_gc_keeps_what_the_chosen_revisions_use_in_cache_and_remote(pushed_histo
 def test_gc_dry_lists_and_deletes_nothing(pushed_history, tmp_path: Path, bale):
     repo, _store, history = pushed_history
     guard = Unchanged(tmp_path)
-    out = bale("gc", "-w", "-c", "--dry", cwd=repo).stdout.splitlines()
+    out = bale("gc", "--grace", "0", "-w", "-c", "--dry", cwd=repo).stdout.splitlines()
     unused = set().union(*history.values()) - history["workspace"]
     assert sorted(out[1:]) == sorted(
         [f"cache: {o}" for o in unused] + [f"remote: {o}" for o in unused]
@@ -439,7 +441,7 @@ def test_gc_asks_without_force(pushed_history, tmp_path: Path, bale):
         main, child = pty.openpty()
         try:
             os.write(main, answer)
-            return bale("gc", "-w", "-c", cwd=repo, stdin=child)
+            return bale("gc", "--grace", "0", "-w", "-c", cwd=repo, stdin=child)
         finally:
             os.close(main)
             os.close(child)
@@ -498,9 +500,9 @@ def test_gc_keeps_what_other_projects_sharing_the_cache_use(repo: Path, tmp_path
     objects = shared_cache / "files" / "md5"
     assert {p.parent.name + p.name for p in objects.glob("*/*")} == store.oids() == both
 
-    bale("gc", "-w", "-c", "-f", "-p", second, cwd=repo)
+    bale("gc", "--grace", "0", "-w", "-c", "-f", "-p", second, cwd=repo)
     assert {p.parent.name + p.name for p in objects.glob("*/*")} == store.oids() == both
-    bale("gc", "-w", "-c", "-f", cwd=repo)
+    bale("gc", "--grace", "0", "-w", "-c", "-f", cwd=repo)
     assert {p.parent.name + p.name for p in objects.glob("*/*")} == {md5(b"first\n")}
     assert store.oids() == {md5(b"first\n")}
 
@@ -525,9 +527,9 @@ def test_gc_keeps_what_other_projects_sharing_the_remote_use(tmp_path: Path, bal
     everything = store.oids()
     assert len(everything) == 5  # two manifests, two own files, one shared
 
-    bale("gc", "-w", "-c", "-f", "-p", second, cwd=first)
+    bale("gc", "--grace", "0", "-w", "-c", "-f", "-p", second, cwd=first)
     assert store.oids() == everything
-    bale("gc", "-w", "-c", "-f", cwd=first)
+    bale("gc", "--grace", "0", "-w", "-c", "-f", cwd=first)
     assert store.oids() == set(cache_objects(first))
     assert len(store.oids()) == 3
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,21 @@ def test_list_and_remove(remote: RemoteCase, cache: ObjectStore) -> None:
     assert transfer.remove(backend, items[:10]) == 10
     assert transfer.list_objects(backend) == set(items[10:])
     assert transfer.list_objects(backend, legacy=True) == set()
+
+
+def test_listing_says_when_each_object_arrived(remote: RemoteCase, cache: ObjectStore) -> None:
+    """gc's grace period reads ages from the listing it makes anyway (S3's
+    LastModified, an SFTP or folder mtime, GCS's updated, Azure's last modified)."""
+    items = make_objects(cache, 3)
+    backend = remote.open()
+    before = time.time()
+    transfer.push(cache, backend, items)
+    after = time.time()
+    remote.write(f"{oid_relpath(items[0][0])}.abc123.tmp", b"partial")
+    listed = transfer.list_object_times(backend, legacy=False)
+    assert set(listed) == set(items)
+    for changed in listed.values():  # the servers' clocks are this machine's; some keep seconds
+        assert changed is not None and before - 2 <= changed <= after + 2, (before, changed)
 
 
 def test_progress_is_reported(remote: RemoteCase, cache: ObjectStore) -> None:

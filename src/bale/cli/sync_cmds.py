@@ -42,6 +42,11 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                             help="other repositories sharing the cache or remote")  # fmt: skip
         parser.add_argument("--dry", action="store_true", help="only show what would go")
         parser.add_argument("-f", "--force", action="store_true", help="do not ask")
+        parser.add_argument(
+            "--grace", metavar="AGE", type=_age,
+            help="keep remote (and shared cache) objects younger than AGE, e.g. 30m, 2h, "
+            f"1d; 0 keeps none (default ${GRACE_VARIABLE}, else 1h)",
+        )  # fmt: skip
         parser.set_defaults(func=cmd_gc)
     elif name == "fsck":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
@@ -50,6 +55,50 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--repair", action="store_true", help="replace corrupt objects from a good copy"
         )
         parser.set_defaults(func=cmd_fsck)
+
+
+GRACE_VARIABLE = "BALE_GC_GRACE"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _age(text: str) -> float:
+    """`30m`, `2h`, `1d`, `90s`, `1w` or a number of seconds; argparse's usage
+    error for anything else."""
+    value = text.strip().lower()
+    scale = _UNITS.get(value[-1:], 0)
+    number = value[:-1] if scale else value
+    try:
+        seconds = float(number) * (scale or 1)
+    except ValueError:
+        seconds = -1.0
+    if not (0 <= seconds < float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an age; give a number and a unit, e.g. 30m, 2h, 1d, or 0"
+        )
+    return seconds
+
+
+def _grace(args: argparse.Namespace) -> float:
+    """--grace, else $BALE_GC_GRACE, else an hour (dvc's config has no place for it:
+    dvc refuses a .dvc/config with a section it does not know)."""
+    from bale.workspace.gc import GRACE
+
+    if args.grace is not None:
+        return args.grace
+    value = os.environ.get(GRACE_VARIABLE, "")
+    if not value:
+        return GRACE
+    try:
+        return _age(value)
+    except argparse.ArgumentTypeError as err:
+        raise UsageError(f"{GRACE_VARIABLE}: {err}") from None
+
+
+def _shown_age(seconds: float) -> str:
+    for unit in ("w", "d", "h", "m"):
+        if seconds >= _UNITS[unit] and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def _workspace(args: argparse.Namespace):
@@ -167,13 +216,21 @@ def cmd_gc(args: argparse.Namespace) -> int:
             "gc needs a scope of what to keep: -w (workspace), -a, -T or -A; "
             "everything else in the cache is deleted"
         )
+    grace = _grace(args)
     with _workspace(args) as ws, repo_lock(ws.repo.tmp_dir):  # an add between plan and apply
         plan = gc_plan(
-            ws, _scope(args), projects=args.projects, cloud=args.cloud, remote=args.remote
-        )
+            ws, _scope(args), projects=args.projects, cloud=args.cloud, remote=args.remote,
+            grace=grace,
+        )  # fmt: skip
         on_remotes = sum(len(objs) for objs in plan.remote.values())
         names = "', '".join(plan.remote)
         where = "the cache" + (f" and remote '{names}'" if args.cloud else "")
+        if plan.young and (not args.quiet or args.dry):
+            them = "it" if plan.young == 1 else "them"
+            print(
+                f"Kept {plural(plan.young, 'unused object')} younger than the grace period "
+                f"({_shown_age(grace)}); --grace 0 deletes {them} too"
+            )
         if not plan.local and not on_remotes:
             if not args.quiet:
                 print("No unused objects to remove.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -200,16 +201,33 @@ class ObjectStore:
         for oid in oids:
             remove_file(self.path(oid, legacy=legacy))
 
-    def clean_tmp(self) -> None:
-        """Drop temporary files a killed process left (never an object)."""
+    def clean_tmp(self, *, changed_before: float | None = None) -> None:
+        """Drop temporary files a killed process left (never an object); with
+        `changed_before` (seconds since the epoch), only those older, so a
+        running process's file in a shared cache is left alone."""
         for dirpath, _dirs, files in os.walk(self.root):
             for name in files:
                 if is_temporary(name):
-                    remove_file(os.path.join(dirpath, name))
+                    path = os.path.join(dirpath, name)
+                    if changed_before is not None and _changed(path) >= changed_before:
+                        continue
+                    remove_file(path)
+
+    def changed(self, oid: str, *, legacy: bool = False) -> float:
+        """When the object last changed here (ctime: linking or copying it into
+        the cache set that, whatever mtime the file kept); inf if it is gone."""
+        return _changed(self.path(oid, legacy=legacy))
 
     def sync(self) -> None:
         """Flush the objects written so far to disk (`fsutil.sync_filesystem`)."""
         sync_filesystem(self.root)
+
+
+def _changed(path: str) -> float:
+    try:
+        return os.stat(path).st_ctime
+    except FileNotFoundError:
+        return math.inf  # gone already: nothing to delete
 
 
 def _copy_hashing(

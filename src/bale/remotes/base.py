@@ -134,6 +134,12 @@ class Backend(FileSource, Protocol):
         """Relpaths of the files directly under folder `prefix` (none if it is absent)."""
         ...
 
+    def iter_prefix_times(self, prefix: str) -> Iterator[tuple[str, float | None]]:
+        """`iter_prefix`'s relpaths, each with when it last changed on the store
+        (seconds since the epoch; None where the store did not say), taken from
+        the same listing: no request per file. For gc's grace period."""
+        ...
+
     def put_file(self, local_path: str, relpath: str) -> None:
         """Upload so that `relpath` appears only once its content is complete."""
         ...

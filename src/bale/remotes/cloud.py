@@ -374,6 +374,10 @@ class FsspecBackend:
         return FileStat(relpath, size, etag, info.get("version_id"))
 
     def iter_prefix(self, prefix: str) -> Iterator[str]:
+        for rel, _changed in self.iter_prefix_times(prefix):
+            yield rel
+
+    def iter_prefix_times(self, prefix: str) -> Iterator[tuple[str, float | None]]:
         if self.readonly:
             raise RemoteConfigError(self.url, "HTTP remotes cannot be listed")
         self._check_bucket()
@@ -381,19 +385,20 @@ class FsspecBackend:
             if self.scheme == "azure":
                 from fsspec.asyn import sync
 
-                names = sync(self.fs.loop, self._azure_names, self._path(prefix))
-            else:
+                found = sync(self.fs.loop, self._azure_names, self._path(prefix))
+            else:  # gcsfs names each object's `updated` time as `mtime`
                 entries = self.fs.ls(self._path(prefix), detail=True)
-                names = [e["name"] for e in entries if e.get("type") != "directory"]
+                files = [e for e in entries if e.get("type") != "directory"]
+                found = [(e["name"], e.get("mtime")) for e in files]
         except FileNotFoundError:
             return
         except RemoteAccessError:
             raise
         except Exception as err:
             raise self._error(err, "list") from err
-        for name in names:
+        for name, changed in found:
             base = name.rstrip("/").rsplit("/", 1)[-1]
-            yield f"{prefix}/{base}" if prefix else base
+            yield (f"{prefix}/{base}" if prefix else base), _timestamp(changed)
 
     def walk(self, prefix: str, *, versions: bool = False) -> Iterator[FileStat]:
         if versions:
@@ -412,9 +417,10 @@ class FsspecBackend:
             if info.get("type") != "directory" and name.startswith(base + "/"):
                 yield self._file_stat(name[len(base) + 1 :], info)
 
-    async def _azure_names(self, path: str) -> list[str]:
-        """Blobs directly under folder `path`, in one listing per page (adlfs's
-        `ls` makes two requests a folder, and takes a 404 for an empty folder)."""
+    async def _azure_names(self, path: str) -> list[tuple[str, Any]]:
+        """Blobs directly under folder `path` with their last-modified times, in
+        one listing per page (adlfs's `ls` makes two requests a folder, and takes
+        a 404 for an empty folder)."""
         from azure.core.exceptions import ResourceNotFoundError
 
         key = path.partition("/")[2]
@@ -424,7 +430,7 @@ class FsspecBackend:
         try:
             async for item in container.walk_blobs(name_starts_with=start, delimiter="/"):
                 if not item.name.endswith("/"):  # a subfolder's prefix
-                    names.append(item.name)
+                    names.append((item.name, getattr(item, "last_modified", None)))
         except ResourceNotFoundError as err:  # only a container that does not exist
             raise self._missing_bucket() from err
         return names
@@ -587,3 +593,15 @@ async def _read_up_to(content: Any, size: int) -> bytes:
 async def _release(resp: Any) -> None:
     """Give the connection back (or drop it, when the body was not all read)."""
     resp.release()
+
+
+def _timestamp(value: Any) -> float | None:
+    """A listing's time (a datetime, or an ISO 8601 string) in seconds since the epoch."""
+    if isinstance(value, str):
+        from datetime import datetime
+
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return value.timestamp() if hasattr(value, "timestamp") else None

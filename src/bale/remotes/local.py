@@ -76,6 +76,20 @@ class LocalBackend:
         for name in names:
             yield f"{prefix}/{name}" if prefix else name
 
+    def iter_prefix_times(self, prefix: str) -> Iterator[tuple[str, float | None]]:
+        base = self._path(prefix) if prefix else self.root
+        try:
+            with os.scandir(base) as entries:
+                # mtime, as an SFTP listing of the same folder gives: bale's and
+                # dvc's pushes write the file, so it is when the object arrived.
+                found = [(e.name, e.stat().st_mtime) for e in entries if e.is_file()]
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as err:
+            raise self._error(err, "list") from err
+        for name, changed in found:
+            yield (f"{prefix}/{name}" if prefix else name), changed
+
     def stat(self, relpath: str) -> FileStat:
         try:
             sres = os.stat(self._path(relpath))

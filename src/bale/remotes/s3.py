@@ -467,13 +467,18 @@ class S3Backend:
         return found
 
     def iter_prefix(self, prefix: str) -> Iterator[str]:
+        for rel, _changed in self.iter_prefix_times(prefix):
+            yield rel
+
+    def iter_prefix_times(self, prefix: str) -> Iterator[tuple[str, float | None]]:
         import obstore
 
         key = self._key(prefix) + "/" if prefix else (self.prefix + "/" if self.prefix else "")
         try:
             for chunk in obstore.list(self._store, prefix=key, chunk_size=self.page_size):
-                for meta in chunk:
-                    yield self._rel(meta["path"])
+                for meta in chunk:  # ListObjectsV2 gives each key's LastModified
+                    changed = meta.get("last_modified")
+                    yield self._rel(meta["path"]), changed.timestamp() if changed else None
         except Exception as err:
             raise self._error(err, "list") from err
 

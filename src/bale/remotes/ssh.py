@@ -312,21 +312,25 @@ class SSHBackend:
         return self._run(check(), "check objects")
 
     def iter_prefix(self, prefix: str) -> Iterator[str]:
-        async def listing() -> list[str]:
+        for rel, _changed in self.iter_prefix_times(prefix):
+            yield rel
+
+    def iter_prefix_times(self, prefix: str) -> Iterator[tuple[str, float | None]]:
+        async def listing() -> list[tuple[str, float | None]]:
             sftp = await self._client()
             try:
                 entries = await sftp.readdir(self._path(prefix))
             except self._asyncssh.SFTPNoSuchFile:
                 return []
             return [
-                e.filename
+                (e.filename, e.attrs.mtime)  # READDIR's attributes: no stat per file
                 for e in entries
                 if e.filename not in (".", "..")
                 and e.attrs.type == self._asyncssh.FILEXFER_TYPE_REGULAR
             ]
 
-        for name in self._run(listing(), "list"):
-            yield f"{prefix}/{name}" if prefix else name
+        for name, changed in self._run(listing(), "list"):
+            yield (f"{prefix}/{name}" if prefix else name), changed
 
     def stat(self, relpath: str) -> FileStat:
         async def info() -> FileStat:

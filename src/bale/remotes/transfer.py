@@ -372,29 +372,65 @@ def list_objects(
     progress: Progress | None = None,
 ) -> set[Item]:
     """Every `(oid, legacy)` object on the remote, by listing its prefix folders
-    (256 per layout; both layouts unless `legacy` picks one). For gc -c.
+    (256 per layout; both layouts unless `legacy` picks one). For fsck -c.
 
     Temporary names left by killed uploads are not objects and are not listed.
 
     Raises:
         RemoteAccessError: a listing failed; nothing is guessed.
     """
+
+    def names(prefix: str) -> list[tuple[str, float | None]]:
+        return [(rel, None) for rel in backend.iter_prefix(prefix)]
+
+    return set(_list_prefixes(backend, names, legacy, jobs, progress))
+
+
+def list_object_times(
+    backend: Backend,
+    *,
+    legacy: bool | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> dict[Item, float | None]:
+    """`list_objects`, each object with when it last changed on the remote
+    (seconds since the epoch, None where the store did not say), from the same
+    listings. For gc -c, which keeps what is younger than its grace period.
+
+    Raises:
+        RemoteAccessError: a listing failed; nothing is guessed.
+    """
+
+    def named(prefix: str) -> list[tuple[str, float | None]]:
+        return list(backend.iter_prefix_times(prefix))
+
+    return _list_prefixes(backend, named, legacy, jobs, progress)
+
+
+def _list_prefixes(
+    backend: Backend,
+    list_one: Callable[[str], list[tuple[str, float | None]]],
+    legacy: bool | None,
+    jobs: int | None,
+    progress: Progress | None,
+) -> dict[Item, float | None]:
+    """`list_one` over every prefix folder, retried; objects by `(oid, legacy)`."""
     progress = progress or NO_PROGRESS
     layouts = [False, True] if legacy is None else [legacy]
     prefixes: list[tuple[str, bool]] = []
     for old in layouts:
         prefixes += [(folder, old) for folder in prefix_folders(legacy=old)]
-    found: set[Item] = set()
+    found: dict[Item, float | None] = {}
 
-    def work(task: tuple[str, bool], stop: threading.Event) -> list[str]:
-        return retry(lambda: list(backend.iter_prefix(task[0])), stop)
+    def work(task: tuple[str, bool], stop: threading.Event) -> list[tuple[str, float | None]]:
+        return retry(lambda: list_one(task[0]), stop)
 
     def done(task: tuple[str, bool], value: object, err: BaseException | None) -> None:
         two = task[0][-2:]
-        for rel in value:  # type: ignore[attr-defined]
+        for rel, changed in value:  # type: ignore[attr-defined]
             oid = oid_from_parts(two, rel.rpartition("/")[2])
             if oid:
-                found.add((oid, task[1]))
+                found[(oid, task[1])] = changed
         progress.advance(1)
 
     progress.start("Listing remote", len(prefixes))
