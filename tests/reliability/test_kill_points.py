@@ -388,7 +388,7 @@ CASES = [
     Case("push", ("push",), "tracked", _holds("repo", V1, "data"), remote=True),
     Case("pull", ("pull",), "cloned", _holds("clone", V1, "data"), cwd="clone", remote=True),
     Case("fetch", ("fetch",), "cloned", _expect_fetched, cwd="clone", remote=True, status=False),
-    Case("gc", ("gc", "-w", "-c", "-f"), "two_versions", _holds("repo", V2, "data"),
+    Case("gc", ("gc", "-w", "-c", "-f", "--grace", "0"), "two_versions", _holds("repo", V2, "data"),
          remote=True),
     Case("import", ("import", "../registry", "data", "-o", "imported"), "consumer",
          _holds("repo", IMPORTED, "imported")),
