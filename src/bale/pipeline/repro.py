@@ -473,12 +473,14 @@ def _remove_outs(ws: Workspace, stage: Stage) -> None:
 
 
 def _record(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
-    """Write the stage's lock entry, then git-ignore its cached outputs."""
-    _write_lock(ws, stage, body)
+    """Git-ignore the stage's cached outputs, then write its lock entry: a
+    rerun skips a stage dvc.lock records, so a run killed in between must
+    not have recorded it yet."""
     if ws.repo.git is not None:
         for rel, out in stage.outs:
             if out.cache:
                 gitignore.ignore(ws.repo.git, ws.repo.abs(rel))
+    _write_lock(ws, stage, body)
 
 
 def _params(ws: Workspace, stage: Stage) -> dict[str, dict[str, Any]]:
@@ -507,6 +509,9 @@ def _remove(path: str) -> None:
 
 def _write_lock(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
     path = ws.repo.abs(stage.lock_path)
+    # Even when dvc.lock stays as it is: a killed run may have left the
+    # temporary file of its .gitignore or dvc.lock.
+    remove_metadata_leftovers(os.path.dirname(path))
     try:
         with open(path, encoding="utf-8") as fobj:
             previous: str | None = fobj.read()
@@ -516,5 +521,4 @@ def _write_lock(ws: Workspace, stage: Stage, body: dict[str, Any]) -> None:
         raise DvcFileError(stage.lock_path, "not a text file; restore it from git") from exc
     text = dump_lockfile(previous, {stage.name: body})
     if text != previous:
-        remove_metadata_leftovers(os.path.dirname(path))
         atomic_write(path, text.encode("utf-8"))

@@ -268,8 +268,10 @@ def remove_metadata_leftovers(folder: str) -> None:
 def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
     """Write `dvcfile` at `rel`, onto the existing text if any (its comments and
     layout kept); an unchanged file is not touched. Returns whether it wrote.
-    What killed writes left in its folder is removed first."""
+    What killed writes left in its folder is removed first, written or not
+    (a rerun may find the `.dvc` file done and its `.gitignore` not)."""
     path = repo.abs(rel)
+    remove_metadata_leftovers(os.path.dirname(path))
     try:
         with open(path, encoding="utf-8") as fobj:
             previous: str | None = fobj.read()
@@ -281,7 +283,6 @@ def save_dvcfile(repo: Repo, rel: str, dvcfile: DvcFile) -> bool:
                 return False
         except DvcFileError:
             previous = None  # a broken file is replaced whole
-    remove_metadata_leftovers(os.path.dirname(path))
     atomic_write(path, dump_dvcfile(dvcfile, previous=previous).encode("utf-8"))
     return True
 
