@@ -48,6 +48,7 @@ from tests.reliability import killpoints, report
 SEED = 20261202
 FAST_POINTS = 2  # per command in `make test`
 SLOW_POINTS = 30  # per command in the slow sweep
+POINTS_VAR = "BALE_KILL_POINTS"  # e.g. 51,52: try only these points
 CRITICAL = {"manifest", "dvcfile", "dvclock", "lock", "index"}
 
 DATA = {f"data/{'sub/' if i % 3 == 0 else ''}f{i:02}.txt": f"row {i}\n" * (1 + i % 7)
@@ -327,6 +328,9 @@ class Case:
     cwd: str = "repo"
     remote: bool = False  # store/ is a remote: checked with fsck -c and re-hashed
     status: bool = True  # `bale status` must be clean once it has run
+    # The rerun's one-line refusal when the killed run had finished the job
+    # (as after a run that was not killed); the checks after it must hold.
+    finished: str = ""
 
 
 def _files_are(r: Runner, cwd: str, files: Files, *folders: str) -> None:
@@ -354,6 +358,8 @@ def _expect_repro(r: Runner, _clean: Runner) -> None:
     lines = (r.root / "repo" / "model.txt").read_text().splitlines()
     assert len(lines) == len(under(V1, "data"))
     assert (r.root / "repo" / "dvc.lock").exists()
+    ignored = (r.root / "repo" / ".gitignore").read_text().splitlines()
+    assert {"/prepared", "/model.txt"} <= set(ignored), "an output git would commit"
 
 
 def _expect_synced_up(r: Runner, _clean: Runner) -> None:
@@ -391,7 +397,8 @@ CASES = [
     Case("gc", ("gc", "-w", "-c", "-f", "--grace", "0"), "two_versions", _holds("repo", V2, "data"),
          remote=True),
     Case("import", ("import", "../registry", "data", "-o", "imported"), "consumer",
-         _holds("repo", IMPORTED, "imported")),
+         _holds("repo", IMPORTED, "imported"),
+         finished="ERROR: 'imported' already exists; use -f to replace it"),
     Case("update", ("update", "--rev", "v2", "imported.dvc"), "imported_v1",
          _holds("repo", IMPORTED, "imported")),
     Case("repro", ("repro",), "pipeline", _expect_repro),
@@ -471,7 +478,10 @@ def check_after_kill(case: Case, r: Runner, clean: Runner, phase: Phase, before:
                 "the merge driver's result file is neither the old one nor the merge"
             )
     with phase("rerun", data=False):
-        r.bale(*case.argv, cwd=cwd)
+        rerun = r.bale(*case.argv, cwd=cwd, ok=not case.finished)
+        if rerun.returncode != 0:
+            assert rerun.stderr.startswith(case.finished), rerun.stderr
+            assert len(rerun.stderr.splitlines()) == 1, rerun.stderr
     with phase("fsck", data=True):
         assert r.bale("fsck", cwd=cwd).returncode == 0
         if case.remote:
@@ -574,6 +584,8 @@ def sweep(case: Case, templates: Templates, tmp_path: Path, count: int, tally: T
     assert proc.returncode == 0, proc.stderr
     assert events, "no event counted: the kill points did not load"
     points = schedule(events, count, random.Random(f"{SEED} {case.command}"))
+    if os.environ.get(POINTS_VAR):  # the points a report names, to try them again
+        points = [int(p) for p in os.environ[POINTS_VAR].split(",")]
     outcomes = [trial(case, templates, tmp_path / f"at{at}", at, clean) for at in points]
     tally.add(case.command, outcomes)
     tally.rows[case.command]["events"] = len(events)
@@ -591,10 +603,9 @@ def reproduce(case: Case, outcomes: list[Outcome]) -> str:
     bad = [str(o.at) for o in outcomes if o.result not in ("survived", "not reached")]
     if not bad:
         return ""
-    return (
-        f"pytest tests/reliability/test_kill_points.py -m slow -k '{case.command}' "
-        f"(seed {SEED}; points {', '.join(bad)})"
-    )
+    return (f"{POINTS_VAR}={','.join(bad)} pytest -m slow "
+            f"'tests/reliability/test_kill_points.py::test_killed_command_reruns_clean_sweep"
+            f"[{case.command}]'")  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.command for c in CASES])
