@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 ENV = "BALE_RELIABILITY_REPORT"
 
@@ -39,3 +41,14 @@ def record(
     )
     with open(path, "a", encoding="utf-8") as f:  # one short append: whole lines
         f.write(line + "\n")
+
+
+@contextmanager
+def case(part: str, command: str, reproduce: str) -> Iterator[None]:
+    """One case, recorded as survived when every assert in the block held."""
+    try:
+        yield
+    except BaseException:
+        record(part, command, 1, 0, reproduce=reproduce)
+        raise
+    record(part, command, 1, 1, reproduce=reproduce)

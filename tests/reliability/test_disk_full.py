@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ import pytest
 from bale.fsutil import is_temporary
 from tests.cli.util import assert_error, bale_argv, write_tree
 from tests.reliability.namespaces import PrivateMounts
+from tests.reliability.report import case
 
 PART = "disk full"
 SMALL_KIB = 384  # the disk that fills: less than BIG alone
@@ -31,23 +32,8 @@ FOLDER = {f"data/f{i:02}.bin": os.urandom(40_000) for i in range(16)}  # 640 kB 
 V1 = {"model.bin": b"model v1\n", "data/f00.bin": b"old\n"}
 
 
-def _record(part: str, command: str, tried: int, survived: int, reproduce: str) -> None:
-    try:
-        from tests.reliability.report import record
-    except ImportError:
-        return
-    record(part, command, tried, survived, reproduce=reproduce)
-
-
-@contextmanager
-def _case(command: str, reproduce: str) -> Iterator[None]:
-    """One case of PART, recorded as survived when its asserts all held."""
-    try:
-        yield
-    except BaseException:
-        _record(PART, command, 1, 0, reproduce)
-        raise
-    _record(PART, command, 1, 1, reproduce)
+def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
+    return case(PART, command, reproduce)
 
 
 @pytest.fixture

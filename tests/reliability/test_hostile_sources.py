@@ -29,7 +29,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -37,29 +37,15 @@ import pytest
 from tests.cli.util import Unchanged, assert_error, bale_argv, write_tree
 from tests.conftest import isolated_vars
 from tests.fixtures.gitd import git_daemon
+from tests.reliability.report import case
 
 PART = "hostile sources"
 A = b"a\n"
 A_MD5 = hashlib.md5(A).hexdigest()
 
 
-def _record(part: str, command: str, tried: int, survived: int, reproduce: str) -> None:
-    try:
-        from tests.reliability.report import record
-    except ImportError:
-        return
-    record(part, command, tried, survived, reproduce=reproduce)
-
-
-@contextmanager
-def _case(command: str, reproduce: str) -> Iterator[None]:
-    """One case of PART, recorded as survived when its asserts all held."""
-    try:
-        yield
-    except BaseException:
-        _record(PART, command, 1, 0, reproduce)
-        raise
-    _record(PART, command, 1, 1, reproduce)
+def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
+    return case(PART, command, reproduce)
 
 
 def _dvcfile(path: str, md5: str = A_MD5, extra: str = "") -> str:

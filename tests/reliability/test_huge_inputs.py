@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
 from tests.cli.util import Unchanged, assert_error, bale_argv, write_tree
+from tests.reliability.report import case
 
 PART = "huge inputs"
 GIB = 1 << 30
@@ -37,23 +38,8 @@ X_MD5 = hashlib.md5(b"x\n").hexdigest()  # every file of the generated manifests
 SMALL_RSS_KB = 300_000  # a refusal needs no more than start-up does, with room
 
 
-def _record(part: str, command: str, tried: int, survived: int, reproduce: str) -> None:
-    try:
-        from tests.reliability.report import record
-    except ImportError:
-        return
-    record(part, command, tried, survived, reproduce=reproduce)
-
-
-@contextmanager
-def _case(command: str, reproduce: str) -> Iterator[None]:
-    """One case of PART, recorded as survived when its asserts all held."""
-    try:
-        yield
-    except BaseException:
-        _record(PART, command, 1, 0, reproduce)
-        raise
-    _record(PART, command, 1, 1, reproduce)
+def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
+    return case(PART, command, reproduce)
 
 
 # Runs a command and writes its peak resident memory (KiB) to argv[1]. A child

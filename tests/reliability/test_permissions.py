@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -33,28 +32,14 @@ from tests.cli.util import (
     write_tree,
 )
 from tests.reliability.namespaces import PrivateMounts
+from tests.reliability.report import case
 
 PART = "permissions"
 FILES = {"data/a.txt": "a\n", "data/sub/b.txt": "b\n", "model.bin": "model\n"}
 
 
-def _record(part: str, command: str, tried: int, survived: int, reproduce: str) -> None:
-    try:
-        from tests.reliability.report import record
-    except ImportError:
-        return
-    record(part, command, tried, survived, reproduce=reproduce)
-
-
-@contextmanager
-def _case(command: str, reproduce: str) -> Iterator[None]:
-    """One case of PART, recorded as survived when its asserts all held."""
-    try:
-        yield
-    except BaseException:
-        _record(PART, command, 1, 0, reproduce)
-        raise
-    _record(PART, command, 1, 1, reproduce)
+def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
+    return case(PART, command, reproduce)
 
 
 @pytest.fixture
