@@ -6,10 +6,37 @@ import contextlib
 import itertools
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _COUNTER = itertools.count()
 _TOKEN: list[str] = []
+
+
+def check_utf8_names(paths: Iterable[str], root: str = "") -> None:
+    """Refuse a file name that is not UTF-8. `.dvc` files, manifests and git
+    hold names as UTF-8 text; the OS hands such a name over with lone
+    surrogates, which no file that records it could store or share.
+
+    Raises:
+        TargetError: naming the first such path (under `root`), its bytes escaped.
+    """
+    names = "\0".join(paths)
+    if names.isascii():  # the common case: one pass in C
+        return
+    try:
+        names.encode()
+    except UnicodeEncodeError as exc:
+        from bale.errors import TargetError
+
+        start = names.rfind("\0", 0, exc.start) + 1
+        end = names.find("\0", exc.start)
+        path = os.path.join(root, names[start : end if end >= 0 else len(names)])
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise TargetError(
+            f"'{shown}' has a name that is not UTF-8, which .dvc files, manifests and "
+            "git cannot record; rename it"
+        ) from None
 
 
 def tmp_name(path: str) -> str:

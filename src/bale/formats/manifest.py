@@ -49,10 +49,20 @@ def check_relpath(relpath: object) -> str:
         raise ValueError("an entry has no relpath")
     if "\0" in relpath or relpath.startswith("/") or "\\" in relpath:
         raise ValueError(f"unsafe path {relpath!r}")
+    if not relpath.isascii() and not _is_utf8(relpath):
+        raise ValueError(f"path {relpath!r} is not UTF-8 text")
     for part in relpath.split("/"):
         if part in ("", ".", ".."):
             raise ValueError(f"unsafe path {relpath!r}")
     return relpath
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_manifest(data: bytes, *, oid: str) -> list[tuple[str, str]]:
@@ -123,6 +133,8 @@ def _well_formed(items: list) -> list[tuple[str, str]] | None:
         return None
     if joined.count("\0") != len(rels) + 1 or any(mark in joined for mark in _UNSAFE):
         return None
+    if not joined.isascii() and not _is_utf8(joined):
+        return None  # a lone surrogate ("\\udcff"): a name no file system shares
     return list(zip(rels, md5s, strict=True))
 
 

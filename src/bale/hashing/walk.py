@@ -7,10 +7,11 @@ import os
 import stat as st
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from operator import itemgetter
 from typing import NamedTuple
 
 from bale.errors import TargetNotFoundError, UnsafePathError
-from bale.fsutil import is_temporary
+from bale.fsutil import check_utf8_names, is_temporary
 
 # Folders never part of a dataset: version control and repository metadata.
 SKIP_DIRS = frozenset({".git", ".hg", ".dvc"})
@@ -91,12 +92,14 @@ def walk_files(
     Raises:
         UnsafePathError: a symlink points outside `link_roots`.
         TargetNotFoundError: a symlink points to nothing.
+        TargetError: a file's name is not UTF-8.
     """
     walker = _Walker(root, ignore_for, link_roots, temporary)
     files = Listing()
     stack = walker.walk(files, [""], stop_at=FORK_AFTER if sign else None)
     if stack:
         _walk_forked(walker, files, stack, sign)
+    check_utf8_names(map(itemgetter(0), files), root)
     return files
 
 

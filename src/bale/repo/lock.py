@@ -128,7 +128,10 @@ def repo_lock(
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
         command = shlex.join(["bale", *sys.argv[1:]]).replace("\n", " ")
-        os.write(fd, f" {os.getpid()} {socket.gethostname()} {command}\n".encode())
+        os.write(
+            fd,
+            f" {os.getpid()} {socket.gethostname()} {command}\n".encode(errors="backslashreplace"),
+        )
         _held.add(path)
         try:
             yield

@@ -6,6 +6,7 @@ import os
 from functools import cached_property
 
 from bale.errors import NotARepoError, OutsideRepoError
+from bale.fsutil import check_utf8_names
 from bale.repo.config import Config, load_config
 from bale.repo.git import Git, find_git_root
 from bale.repo.ignore import IgnoreRules
@@ -83,11 +84,14 @@ class Repo:
 
         Raises:
             OutsideRepoError: it does not.
+            TargetError: its name is not UTF-8.
         """
         absolute = os.path.abspath(path)
         if absolute != self.root and not absolute.startswith(self.root + os.sep):
             raise OutsideRepoError(path, self.root)
         rel = os.path.relpath(absolute, self.root)
+        if not rel.isascii():
+            check_utf8_names([rel])
         return "" if rel == "." else rel.replace(os.sep, "/")
 
     def abs(self, rel: str) -> str:
