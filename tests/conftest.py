@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings
 
 from tests.fixtures import dvc_forks as dvc_forks_module
+from tests.reliability.report import record
 
 pytest_plugins = ["tests.fixtures.servers"]
 
@@ -47,6 +48,20 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """Keep tests off the user's global git and bale/dvc config."""
     for key, value in isolated_vars(tmp_path_factory.mktemp("home")).items():
         monkeypatch.setenv(key, value)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test marked `reliability(PART)` is one case of that part of
+    docs/reliability.md: survived when it passed (see report.py)."""
+    report = yield
+    marker = item.get_closest_marker("reliability")
+    if marker and report.when == "call" and not report.skipped:
+        name = getattr(item, "originalname", item.name).removeprefix("test_")
+        where = item.path.relative_to(item.config.rootpath)
+        record(marker.args[0], name.replace("_", " "), 1, int(report.passed),
+               reproduce=f"pytest {where} -m 'slow or not slow'")  # fmt: skip
+    return report
 
 
 Run = Callable[..., subprocess.CompletedProcess]

@@ -20,6 +20,8 @@ import pytest
 
 from tests.cli.util import assert_cache_valid, bale_argv, cache_objects, read_tree
 
+pytestmark = pytest.mark.reliability("kills")
+
 FOLDERS = 40
 PER_FOLDER = 100  # 4,000 files of 64-512 bytes: long enough to be killed midway
 

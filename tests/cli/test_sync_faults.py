@@ -111,6 +111,7 @@ def _dir_oid(repo: Path, dvcfile: str) -> str:
     raise AssertionError(f"no md5 in {dvcfile}")
 
 
+@pytest.mark.reliability("kills")
 def test_killed_push_leaves_only_whole_objects_and_a_rerun_completes(many, bale):
     repo, store, oids = many
     proc = start(["push", "-j", "1"], repo)
@@ -125,6 +126,7 @@ def test_killed_push_leaves_only_whole_objects_and_a_rerun_completes(many, bale)
     assert bale("fsck", "-c", cwd=repo).stdout.strip() == "All objects match their names."
 
 
+@pytest.mark.reliability("kills")
 def test_killed_pull_leaves_only_whole_objects_and_a_rerun_completes(
     many, tmp_path: Path, bale, git
 ):
@@ -158,6 +160,7 @@ def private_s3() -> Iterator[S3Server]:
 
 
 # The client's retries run their course: 5 s killed, 10-17 s frozen (`make test-slow`).
+@pytest.mark.reliability("network faults")
 @pytest.mark.parametrize("how", ["killed", pytest.param("frozen", marks=pytest.mark.slow)])
 def test_s3_server_stopped_mid_push(repo: Path, private_s3: S3Server, bale, git, how: str):
     many_files(repo)
@@ -197,6 +200,7 @@ def remote(request: pytest.FixtureRequest, tmp_path: Path) -> Remote:
     [("folder", "file"), ("s3", "file"), ("sftp", "file"), ("folder", "manifest")],
     indirect=["remote"],
 )
+@pytest.mark.reliability("network faults")
 def test_corrupt_remote_object_is_refused_on_pull(
     tracked: Path, remote: Remote, tmp_path: Path, bale, git, which: str
 ):

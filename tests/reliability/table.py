@@ -45,6 +45,17 @@ FOUND = """\
 - Unbuildable YAML tags leaked `ConstructorError` instead of a one-line error.
 - Existence checks retried a whole batch of 64 requests as one, so a push under
   14% faults often gave up; each object is now retried on its own.
+- An S3 answer cut off inside its body was not retried (one cut ended a pull);
+  pulls gave up on an object after four tries while the server answered others
+  (now ten).
+- Kills left temporary files of `.dvc`, `dvc.lock`, `.gitignore`, sync-pull and
+  merge-driver writes behind; `repro` wrote an output's ignore line after
+  `dvc.lock`; a killed `update` was then taken as up to date.
+- push, fetch and pull took no repository lock; `gc -c` had no grace period for
+  objects another clone had pushed moments before.
+- `get` and `import` did not refuse the symlinks a source commits.
+- A file name that is not UTF-8 ended `add` in a traceback (now one line
+  naming the file).
 """
 
 

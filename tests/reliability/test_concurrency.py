@@ -42,6 +42,8 @@ from tests.cli.test_sync import (
 from tests.cli.test_sync_faults import bale_argv, kill, many_files, wait_for
 from tests.cli.util import assert_error, write_tree
 
+pytestmark = pytest.mark.reliability("concurrency")
+
 WAITING = "Waiting for another bale/dvc process"
 
 

@@ -53,6 +53,7 @@ def assert_only_whole_objects(remote: RemoteCase) -> list[str]:
     return names
 
 
+@pytest.mark.reliability("kills")
 @pytest.mark.slow_but_folder
 def test_killed_push_leaves_no_partial_object_and_resumes(
     remote: RemoteCase, cache: ObjectStore, tmp_path: Path
@@ -92,6 +93,7 @@ def test_killed_push_leaves_no_partial_object_and_resumes(
     assert transfer.verify(backend, items) == []
 
 
+@pytest.mark.reliability("kills")
 @pytest.mark.slow_but_folder
 def test_killed_fetch_resumes(remote: RemoteCase, cache: ObjectStore, tmp_path: Path) -> None:
     items = make_big_objects(cache, tmp_path, 4, 12) + make_objects(cache, 40)
@@ -146,6 +148,7 @@ class StopAfter:
         return None
 
 
+@pytest.mark.reliability("network faults")
 @pytest.mark.slow
 def test_s3_server_stopped_mid_push(cache: ObjectStore) -> None:
     server = start_s3_server(auth=False)
@@ -161,6 +164,7 @@ def test_s3_server_stopped_mid_push(cache: ObjectStore) -> None:
         server.stop()
 
 
+@pytest.mark.reliability("network faults")
 @pytest.mark.slow
 def test_s3_server_frozen_mid_push_then_resumed(cache: ObjectStore, tmp_path: Path) -> None:
     """A server that stops answering: a clear error; once it is back, only whole
@@ -227,6 +231,7 @@ class Flaky:
         return None
 
 
+@pytest.mark.reliability("network faults")
 def test_transient_errors_are_retried(cache: ObjectStore, tmp_path: Path) -> None:
     items = make_objects(cache, 4)
     flaky = Flaky(LocalBackend(str(tmp_path / "r")), failures=2)
@@ -235,6 +240,7 @@ def test_transient_errors_are_retried(cache: ObjectStore, tmp_path: Path) -> Non
     assert set(flaky.attempts.values()) == {3}
 
 
+@pytest.mark.reliability("network faults")
 def test_persistent_transient_error_gives_up(cache: ObjectStore, tmp_path: Path) -> None:
     items = make_objects(cache, 4)
     flaky = Flaky(LocalBackend(str(tmp_path / "r")), failures=99)
@@ -244,6 +250,7 @@ def test_persistent_transient_error_gives_up(cache: ObjectStore, tmp_path: Path)
     assert not [p for p in (tmp_path / "r").rglob("*") if p.is_file()]
 
 
+@pytest.mark.reliability("network faults")
 def test_permanent_errors_are_not_retried(cache: ObjectStore, tmp_path: Path) -> None:
     class Denied(Flaky):
         def put_file(self, local_path: str, relpath: str) -> None:
@@ -257,6 +264,7 @@ def test_permanent_errors_are_not_retried(cache: ObjectStore, tmp_path: Path) ->
     assert set(denied.attempts.values()) == {1}
 
 
+@pytest.mark.reliability("kills")
 def test_folder_push_is_atomic_per_object(cache: ObjectStore, tmp_path: Path) -> None:
     """A folder remote's objects are read-only, like DVC's, and named only when whole."""
     items = make_objects(cache, 3)

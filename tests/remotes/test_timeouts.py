@@ -20,6 +20,8 @@ import pytest
 
 from bale.remotes import runner
 
+pytestmark = pytest.mark.reliability("network faults")
+
 # The engine's waits between attempts, at their longest (jitter up to x1.5).
 MAX_BACKOFF = sum(runner.FIRST_DELAY * 3**i * 1.5 for i in range(runner.ATTEMPTS - 1))
 START_UP = 5  # seconds for `bale` to start and read the repository, generously
