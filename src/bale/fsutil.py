@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -42,16 +43,22 @@ def check_utf8_names(paths: Iterable[str], root: str = "") -> None:
 def tmp_name(path: str) -> str:
     """A unique temporary name beside `path`; never a valid object name.
 
-    A random token drawn once per process plus a counter: unique even beside
-    leftovers of a killed run, without a random-number system call per file
+    The token says which process made it (`left_by_dead_process`): a tag of
+    this host and pid namespace, the pid, and random bits drawn once per
+    process, plus a counter; unique even beside leftovers of a killed run
+    whose pid came back, without a random-number system call per file
     (checkout and add name tens of thousands of them).
     """
     if not _TOKEN:
-        _TOKEN.append(os.urandom(6).hex())
+        _TOKEN.append(f"{_owner_tag()}{os.getpid():08x}{os.urandom(4).hex()}")
     return f"{path}.{_TOKEN[0]}-{next(_COUNTER)}.tmp"
 
 
-_TEMPORARY = re.compile(r"\.[0-9a-f]{12}-[0-9]+\.tmp$")
+# A forked worker names its own files: its pid, its own random bits.
+os.register_at_fork(after_in_child=_TOKEN.clear)
+
+# 12 hex digits: the tokens of earlier versions, which said nothing of their owner.
+_TEMPORARY = re.compile(r"\.([0-9a-f]{20}|[0-9a-f]{12})-[0-9]+\.tmp$")
 
 
 def is_temporary(name: str) -> bool:
@@ -60,16 +67,72 @@ def is_temporary(name: str) -> bool:
     return _TEMPORARY.search(name) is not None
 
 
-def atomic_write(path: str, data: bytes, *, mode: int | None = None, fsync: bool = True) -> None:
+@functools.cache
+def _owner_tag() -> str:
+    """4 hex digits for this host and pid namespace: a pid means the same
+    process only where both are the same (containers share hosts, hosts
+    share folders)."""
+    import hashlib
+    import socket
+
+    where = socket.gethostname()
+    with contextlib.suppress(OSError):
+        where += f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    return hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()[:4]
+
+
+def left_by_dead_process(name: str) -> bool:
+    """Whether `name` is a temporary file (or folder) that a process of this
+    host made and that process is gone: a killed command's leftover, which
+    no running command will rename."""
+    match = _TEMPORARY.search(name)
+    if match is None or len(token := match.group(1)) != 20 or token[:4] != _owner_tag():
+        return False
+    pid = int(token[4:12], 16)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def remove_dead_leftovers(folder: str) -> None:
+    """Remove the temporary files and folders in `folder` (not below it)
+    whose process is gone (`left_by_dead_process`): a command rerun after a
+    kill leaves none behind, and a running one's are never touched."""
+    try:
+        names = os.listdir(folder)  # names only: a folder of a large cache holds thousands
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in [n for n in names if n[-4:] == ".tmp"]:
+        if not left_by_dead_process(name):
+            continue
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            remove_file(path)
+
+
+def atomic_write(
+    path: str, data: bytes, *, mode: int | None = None, fsync: bool = True, tmp: str = ""
+) -> None:
     """Replace `path` with `data` so readers see the old or the new file, never half.
 
     The file is created under `tmp_name(path)` (with `mode`, less the umask)
     and renamed over `path`; with `fsync`, its bytes and then its folder's
     entry are flushed to disk, so after a power cut `path` is old or new,
     never empty. An error names `path`, never the temporary name, and leaves
-    no temporary file.
+    no temporary file. `tmp` names the temporary file elsewhere on the same
+    filesystem (a cache keeps them in one folder, for the rerun to find).
     """
-    tmp = tmp_name(path)
+    tmp = tmp or tmp_name(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
         try:

@@ -162,3 +162,52 @@ def test_remove_of_read_only_objects(store: ObjectStore, tmp_path: Path):
     assert store.stamp() != empty
     store.remove([hashlib.md5(b"a").hexdigest(), hashlib.md5(b"gone").hexdigest()])
     assert store.oids() == set()
+
+
+# A process that names a temporary file in the store's root the way a command
+# does, creates it (a file, or a folder for "scratch"), then waits for stdin to
+# close, or exits at once when told: what a killed command leaves behind.
+_LEAVE = """
+import os, sys
+from bale.odb.store import ObjectStore
+from bale import fsutil
+store = ObjectStore(sys.argv[1])
+store._swept = True  # a process that only writes, no sweep of its own
+path = fsutil.tmp_name(os.path.join(sys.argv[1], sys.argv[2]))
+os.makedirs(path) if sys.argv[2] == "scratch" else open(path, "w").close()
+print(path, flush=True)
+if sys.argv[3] == "wait":
+    sys.stdin.read()
+"""
+
+
+def _leave(root: Path, stem: str, how: str) -> tuple[str, subprocess.Popen]:
+    proc = subprocess.Popen([sys.executable, "-c", _LEAVE, str(root), stem, how],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    path = proc.stdout.readline().strip()
+    if how == "exit":
+        proc.wait()
+    return path, proc
+
+
+def test_the_first_write_removes_what_dead_processes_left_and_no_live_ones(
+    store: ObjectStore, tmp_path: Path
+):
+    root = Path(store.root)
+    root.mkdir()
+    dead_file, _ = _leave(root, "tmp-object", "exit")
+    dead_folder, _ = _leave(root, "scratch", "exit")
+    live_file, live = _leave(root, "fetch", "wait")
+    older = root / "tmp-object.0123456789ab-3.tmp"  # an earlier version's name: gc's to remove
+    older.touch()
+    try:
+        src = tmp_path / "big.bin"
+        src.write_bytes(os.urandom(5 << 20))
+        store.add_file(str(src))
+        assert not os.path.exists(dead_file) and not os.path.exists(dead_folder)
+        assert os.path.exists(live_file) and older.exists()
+    finally:
+        live.communicate("")
+    store.clean_tmp()
+    assert sorted(p.name for p in root.iterdir()) == ["files"]

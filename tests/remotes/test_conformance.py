@@ -77,7 +77,7 @@ def test_push_fetch_round_trip(remote: RemoteCase, cache: ObjectStore, tmp_path:
         assert other.verify(oid, legacy=legacy) == oid
         assert other.read_bytes(oid, legacy=legacy) == cache.read_bytes(oid, legacy=legacy)
     assert transfer.fetch(other, backend, wanted).skipped == [o for o, _ in wanted]
-    assert transfer.verify(backend, wanted) == []
+    assert transfer.verify(backend, wanted, scratch=cache) == []
 
 
 def test_status_and_present(remote: RemoteCase, cache: ObjectStore, tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_corrupt_remote_object_is_refused(
     assert not other.exists(bad_oid)
     leftovers = [n for _, _, files in os.walk(other.root) for n in files if n.endswith(".tmp")]
     assert leftovers == []
-    assert transfer.verify(backend, items) == [
+    assert transfer.verify(backend, items, scratch=cache) == [
         (bad_oid, hashlib.md5(b"tampered bytes").hexdigest())
     ]
 
@@ -122,7 +122,7 @@ def test_missing_remote_object(remote: RemoteCase, cache: ObjectStore) -> None:
     [(oid, err)] = result.failed
     assert oid == ghost and isinstance(err, RemoteObjectMissingError)
     assert ghost in str(err) and not cache.exists(ghost)
-    assert transfer.verify(backend, [(ghost, False)]) == [(ghost, "missing")]
+    assert transfer.verify(backend, [(ghost, False)], scratch=cache) == [(ghost, "missing")]
 
 
 def test_push_reports_objects_missing_from_cache(remote: RemoteCase, cache: ObjectStore) -> None:

@@ -90,7 +90,7 @@ def test_killed_push_leaves_no_partial_object_and_resumes(
     assert sorted(result.transferred + result.skipped) == sorted(o for o, _ in items)
     assert set(before) <= set(result.skipped)
     assert sorted(assert_only_whole_objects(remote)) == sorted(o for o, _ in items)
-    assert transfer.verify(backend, items) == []
+    assert transfer.verify(backend, items, scratch=cache) == []
 
 
 @pytest.mark.reliability("kills")

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import posixpath
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
@@ -373,7 +372,7 @@ def _measure_url(
         md5s = _download_md5s(ws, into, backend, source, files)
         out = _out_of(into, files, md5s, name)
         return Measured(_url_dep(source, files, key, md5s), files, out)
-    with tempfile.TemporaryDirectory(dir=_scratch_dir(ws), prefix="hash-") as tmp:
+    with ws.store.scratch() as tmp:
         md5s = _download_md5s(ws, ObjectStore(tmp), backend, source, files)
     return Measured(_url_dep(source, files, key, md5s), files, None)
 
@@ -383,12 +382,6 @@ def _entries(store: ObjectStore, out: Out) -> list[tuple[str, str]]:
 
     assert out.oid is not None
     return parse_manifest(store.read_bytes(out.oid), oid=out.oid)
-
-
-def _scratch_dir(ws: Workspace) -> str:
-    folder = os.path.join(ws.repo.tmp_dir, "bale")
-    os.makedirs(folder, exist_ok=True)
-    return folder
 
 
 def _dep(
@@ -566,7 +559,7 @@ def _send(
 
     _spec, target = open_backend(ws, remote)
     try:
-        with tempfile.TemporaryDirectory(dir=_scratch_dir(ws), prefix="send-") as tmp:
+        with ws.store.scratch() as tmp:
             scratch = ObjectStore(tmp)
             if backend is None:
                 measured, sources = _local_sources(ws, source, scratch, name)
@@ -580,8 +573,9 @@ def _send(
             out = measured.out
             assert out is not None and out.oid is not None
             manifest = (out.oid, scratch.read_bytes(out.oid)) if out.is_dir else None
-            sent = transfer.upload_output(target, sources, manifest, what=source.path,
-                                          jobs=ws.jobs, progress=ws.progress)  # fmt: skip
+            sent = transfer.upload_output(target, sources, manifest, scratch=ws.store,
+                                          what=source.path, jobs=ws.jobs,
+                                          progress=ws.progress)  # fmt: skip
     finally:
         target.close()
     return measured, sent

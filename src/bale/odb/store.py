@@ -6,13 +6,22 @@ import contextlib
 import hashlib
 import math
 import os
+import shutil
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from bale.errors import ObjectCorruptError
 from bale.formats.manifest import DIR_SUFFIX
-from bale.fsutil import atomic_write, is_temporary, naming, remove_file, sync_filesystem, tmp_name
+from bale.fsutil import (
+    atomic_write,
+    is_temporary,
+    naming,
+    remove_dead_leftovers,
+    remove_file,
+    sync_filesystem,
+    tmp_name,
+)
 from bale.hashing.md5 import CHUNK, d2u_bytes_update, file_md5
 from bale.odb.layout import FILES_DIR, oid_from_parts, oid_relpath, prefix_folders
 
@@ -45,6 +54,39 @@ class ObjectStore:
         self.root = root
         self.shared = shared
         self._made_dirs: set[str] = set()
+        self._swept = False
+
+    def tmp_path(self, stem: str) -> str:
+        """A temporary name in the root, where large objects and downloads
+        are written before they are renamed into place. The first ask removes
+        what killed processes left there, so a rerun leaves no temporary file
+        behind (and a running process's are never touched)."""
+        if not self._swept:
+            self._swept = True
+            remove_dead_leftovers(self.root)
+        return tmp_name(os.path.join(self.root, stem))
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[str]:
+        """A private folder in the root (on the cache's filesystem, and
+        removed by a later command if this one is killed). A cache that did
+        not exist is not left behind (a failed `import` changes nothing)."""
+        missing = []
+        folder = self.root
+        while not os.path.isdir(folder):
+            missing.append(folder)
+            folder = os.path.dirname(folder)
+        folder = self.tmp_path("scratch")
+        os.makedirs(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            for made in missing:  # deepest first; kept if something went in
+                try:
+                    os.rmdir(made)
+                except OSError:
+                    break
 
     def path(self, oid: str, *, legacy: bool = False) -> str:
         return os.path.join(self.root, oid_relpath(oid, legacy=legacy))
@@ -84,12 +126,16 @@ class ObjectStore:
         return hashlib.md5(" ".join(parts).encode(), usedforsecurity=False).hexdigest()
 
     def _dir_for(self, dest: str) -> None:
+        """Make `dest`'s folder; the first time, remove what killed processes
+        left in it (a small object is written beside its name: a rename in
+        one folder is cheaper than one between two)."""
         parent = os.path.dirname(dest)
         if parent not in self._made_dirs:
             if self.shared:
                 self._make_shared(parent)
             else:
                 os.makedirs(parent, exist_ok=True)
+            remove_dead_leftovers(parent)
             self._made_dirs.add(parent)
 
     def _make_shared(self, folder: str) -> None:
@@ -162,8 +208,8 @@ class ObjectStore:
                 raise ObjectCorruptError(expected, oid, src)
             self.add_bytes(oid, head, legacy=legacy)
             return oid
-        tmp = tmp_name(os.path.join(self.root, "tmp-object"))
         os.makedirs(self.root, exist_ok=True)
+        tmp = self.tmp_path("tmp-object")
         hasher = hashlib.md5(usedforsecurity=False)
         try:
             with open(src, "rb") as fin, open(tmp, "xb") as fout:
@@ -202,16 +248,22 @@ class ObjectStore:
             remove_file(self.path(oid, legacy=legacy))
 
     def clean_tmp(self, *, changed_before: float | None = None) -> None:
-        """Drop temporary files a killed process left (never an object); with
-        `changed_before` (seconds since the epoch), only those older, so a
-        running process's file in a shared cache is left alone."""
-        for dirpath, _dirs, files in os.walk(self.root):
-            for name in files:
-                if is_temporary(name):
-                    path = os.path.join(dirpath, name)
-                    if changed_before is not None and _changed(path) >= changed_before:
-                        continue
+        """Drop the temporary files and scratch folders killed processes left
+        (never an object); with `changed_before` (seconds since the epoch),
+        only those older, so a running process's in a shared cache are left
+        alone."""
+        for dirpath, dirs, files in os.walk(self.root):
+            for name in [*files, *dirs]:
+                if not is_temporary(name):
+                    continue
+                path = os.path.join(dirpath, name)
+                if changed_before is not None and _changed(path) >= changed_before:
+                    continue
+                if name in files:
                     remove_file(path)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+            dirs[:] = [d for d in dirs if not is_temporary(d)]
 
     def changed(self, oid: str, *, legacy: bool = False) -> float:
         """When the object last changed here (ctime: linking or copying it into

@@ -247,7 +247,7 @@ def save(ws: Workspace, stage: Stage, body: Mapping[str, Any]) -> bool:
     except DvcFileError:
         return False  # a value YAML does not give back as it was
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+    atomic_write(path, text.encode("utf-8"), tmp=ws.store.tmp_path("run"))
     return True
 
 

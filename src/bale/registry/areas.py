@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import posixpath
-import tempfile
 import threading
 from typing import Any, NamedTuple
 
@@ -90,14 +89,15 @@ def read_index(backend: Backend, area: Area) -> tuple[str | None, Files] | None:
     return (tree if isinstance(tree, str) else None), files
 
 
-def _write_index(backend: Backend, area: Area, tree: str | None, files: Files) -> None:
+def _write_index(
+    ws: Workspace, backend: Backend, area: Area, tree: str | None, files: Files
+) -> None:
     doc = {"format": 1, "tree": tree, "files": {rel: list(files[rel]) for rel in sorted(files)}}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fobj:
-        json.dump(doc, fobj, separators=(",", ":"))
-    try:
-        backend.put_file(fobj.name, f"{area.prefix}/{INDEX}")
-    finally:
-        os.unlink(fobj.name)
+    with ws.store.scratch() as folder:
+        path = os.path.join(folder, INDEX)
+        with open(path, "w", encoding="utf-8") as fobj:
+            json.dump(doc, fobj, separators=(",", ":"))
+        backend.put_file(path, f"{area.prefix}/{INDEX}")
 
 
 def _state_path(ws: Workspace, area: Area) -> str:
@@ -168,7 +168,7 @@ def push_area(ws: Workspace, area: Area, *, delete: bool = False) -> Moved:
         if delete and stale:
             backend.remove_many([f"{area.prefix}/{rel}" for rel in stale])
         kept = {} if delete else {rel: there[rel] for rel in stale}
-        _write_index(backend, area, tree if not kept else None, {**kept, **here})
+        _write_index(ws, backend, area, tree if not kept else None, {**kept, **here})
         _remember(ws, area, here)
         return Moved(area.folder, len(upload), len(stale) if delete else 0, [])
     finally:

@@ -202,8 +202,6 @@ class Manifests:
         """The manifest from the output's remote (or the default), verified,
         staged in a scratch folder of the cache (a hostile one never becomes
         a cache object)."""
-        import tempfile
-
         from bale.remotes import open_remote, transfer
         from bale.repo.remote_config import remote_spec
 
@@ -218,8 +216,7 @@ class Manifests:
                 unreadable=True,
             ) from exc
         try:
-            os.makedirs(self.store.root, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".bale-merge-", dir=self.store.root) as tmp:
+            with self.store.scratch() as tmp:
                 staging = ObjectStore(tmp)
                 done = transfer.fetch(staging, backend, [(out.oid, out.legacy)], jobs=1)
                 if done.failed:

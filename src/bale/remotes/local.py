@@ -8,7 +8,7 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 
 from bale.errors import RemoteAccessError, RemoteAuthError, RemoteConfigError, RemoteNotFoundError
-from bale.fsutil import atomic_copy, copy_file, remove_file
+from bale.fsutil import atomic_copy, copy_file, remove_dead_leftovers, remove_file
 from bale.odb.store import OBJECT_MODE  # dvc's folder remotes keep objects read-only too
 from bale.remotes.base import READ_CHUNK, FileStat, check_options, cpu_jobs, no_versions
 
@@ -129,9 +129,11 @@ class LocalBackend:
         try:
             if parent not in self._made_dirs:
                 os.makedirs(parent, exist_ok=True)
+                remove_dead_leftovers(parent)
                 self._made_dirs.add(parent)
             # The object appears under its name only once complete; a killed
-            # copy leaves at most a temporary file, never a short object.
+            # copy leaves at most a temporary file beside it, never a short
+            # object, and the next upload into that folder removes it.
             atomic_copy(local_path, dest, mode=OBJECT_MODE)
         except OSError as err:
             if err.filename != local_path:

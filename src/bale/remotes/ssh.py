@@ -31,7 +31,7 @@ from bale.errors import (
     RemoteNotFoundError,
     RemoteUnavailableError,
 )
-from bale.fsutil import tmp_name
+from bale.fsutil import left_by_dead_process, tmp_name
 from bale.remotes.base import (
     READ_CHUNK,
     FileStat,
@@ -142,6 +142,7 @@ class SSHBackend:
         self._connect_failed: tuple[int, BaseException | None] = (0, None)
         self._lock = threading.Lock()
         self._made_dirs: set[str] = set()
+        self._swept = False
 
     def _split(self, url: str) -> tuple[Any, int | None]:
         """urlsplit's parts and the URL's port, or a RemoteConfigError (urlsplit
@@ -386,7 +387,12 @@ class SSHBackend:
             if parent not in self._made_dirs:
                 await sftp.makedirs(parent, exist_ok=True)
                 self._made_dirs.add(parent)
-            tmp = tmp_name(dest)
+            if not self._swept:
+                self._swept = True
+                await self._remove_dead_leftovers(sftp)
+            # Written in the root and renamed into place: what a killed
+            # upload leaves is found there by the next one (and by gc).
+            tmp = tmp_name(self._path("upload"))
             try:
                 await sftp.put(local_path, tmp)
                 # POSIX rename replaces atomically; plain SFTP rename refuses an
@@ -406,6 +412,18 @@ class SSHBackend:
                 raise
 
         self._run(upload(), "upload")
+
+    async def _remove_dead_leftovers(self, sftp: Any) -> None:
+        """Remove the root's temporary files whose uploading process (one of
+        this host's: `fsutil.left_by_dead_process`) is gone."""
+        try:
+            names = await sftp.listdir(self.root)
+        except self._asyncssh.SFTPError:
+            return  # not there yet, or not readable: the upload will say
+        for name in names:
+            if name.endswith(".tmp") and left_by_dead_process(name):
+                with contextlib.suppress(self._asyncssh.SFTPError):
+                    await sftp.remove(self._path(name))
 
     def get_file(self, relpath: str, local_path: str, *, version_id: str | None = None) -> None:
         if version_id is not None:

@@ -28,8 +28,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
@@ -44,7 +42,7 @@ from bale.errors import (
     TransferError,
 )
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid
-from bale.fsutil import remove_file, sync_filesystem, tmp_name
+from bale.fsutil import remove_file, sync_filesystem
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import oid_from_parts, oid_relpath, prefix_folders
 from bale.odb.store import ObjectStore, object_digest
@@ -173,6 +171,7 @@ def upload_output(
     sources: list[tuple[str, str, bool]],
     manifest: tuple[str, bytes] | None,
     *,
+    scratch: ObjectStore,
     what: str,
     jobs: int | None = None,
     progress: Progress | None = None,
@@ -180,6 +179,7 @@ def upload_output(
     """Upload an output's files (`(local_path, oid, legacy)`) and then, once
     they all went up, its folder's manifest `(oid, bytes)`: a remote never
     names a folder it cannot serve. Returns how many objects were sent.
+    The manifest is written for the upload in a scratch folder of `scratch`.
 
     Raises:
         TransferError: an upload failed (`what` names the output); the caller
@@ -188,8 +188,8 @@ def upload_output(
     results = [upload(backend, sources, jobs=jobs, progress=progress)]
     if manifest is not None and not results[0].failed:
         oid, data = manifest
-        with tempfile.TemporaryDirectory(prefix="bale-manifest-") as tmp:
-            path = os.path.join(tmp, "manifest")
+        with scratch.scratch() as folder:
+            path = os.path.join(folder, "manifest")
             with open(path, "wb") as fobj:
                 fobj.write(data)
             results.append(upload(backend, [(path, oid, False)], jobs=jobs))
@@ -303,7 +303,7 @@ def fetch(
                     raise
                 raise RemoteObjectMissingError(backend.url, oid) from err
             return
-        tmp = tmp_name(os.path.join(cache.root, "fetch"))
+        tmp = cache.tmp_path("fetch")
 
         md5: list[str | None] = [None]
 
@@ -475,6 +475,7 @@ def verify(
     backend: Backend,
     oids: Iterable[Item] | None = None,
     *,
+    scratch: ObjectStore,
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> list[tuple[str, str]]:
@@ -482,7 +483,7 @@ def verify(
     does not match its name, `(oid, "missing")` for a named one that is absent.
 
     Without `oids`, every object the remote lists is checked. Objects are
-    downloaded to a temporary folder and deleted after hashing.
+    downloaded to a scratch folder of `scratch` and deleted after hashing.
 
     Raises:
         RemoteAccessError: the remote failed as a whole.
@@ -491,7 +492,6 @@ def verify(
     jobs = jobs or backend.default_jobs
     items = sorted(list_objects(backend, jobs=jobs)) if oids is None else unique(oids)
     bad: list[tuple[str, str]] = []
-    scratch = tempfile.mkdtemp(prefix="bale-verify-")
 
     def work(item: Item, stop: threading.Event) -> str:
         oid, legacy = item
@@ -501,7 +501,7 @@ def verify(
             if direct is not None:
                 return object_digest(direct, oid, legacy=legacy)
             else:
-                tmp = os.path.join(scratch, oid)
+                tmp = os.path.join(folder, oid)
 
                 def get() -> None:
                     remove_file(tmp)
@@ -524,10 +524,10 @@ def verify(
 
     progress.start("Verifying remote", len(items))
     try:
-        run_all(items, work, jobs=jobs, on_result=done)
+        with scratch.scratch() as folder:
+            run_all(items, work, jobs=jobs, on_result=done)
     finally:
         progress.done()
-        shutil.rmtree(scratch, ignore_errors=True)
     return sorted(bad)
 
 
@@ -572,7 +572,7 @@ def download(
 
     def work(index: int, stop: threading.Event) -> None:
         relpath, version_id = files[index]
-        tmp = tmp_name(os.path.join(cache.root, "fetch"))
+        tmp = cache.tmp_path("fetch")
         taken: list[str | None] = [None]
 
         def get() -> None:

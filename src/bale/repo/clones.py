@@ -165,9 +165,12 @@ def _clone(url: str, git_dir: str) -> None:
     """A bare, partial clone; git warns and clones whole where the server
     cannot filter."""
     import shutil
-    import tempfile
 
-    tmp = tempfile.mkdtemp(prefix=os.path.basename(git_dir) + ".", dir=os.path.dirname(git_dir))
+    from bale.fsutil import remove_leftovers, tmp_name
+
+    # Under the clone's lock: what a killed clone left beside it is no one's.
+    remove_leftovers(os.path.dirname(git_dir), [os.path.basename(git_dir)])
+    tmp = tmp_name(git_dir)
     try:
         _git_remote("clone", "--bare", "--quiet", "--filter=blob:none", "--", url, tmp, url=url)
         os.replace(tmp, git_dir)  # appears whole, or not at all

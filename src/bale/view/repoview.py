@@ -360,9 +360,7 @@ class RepoView:
                 data = cache.read_bytes(out.oid, legacy=out.legacy)
                 if manifest_oid(data) == out.oid:
                     return data, False
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="bale-manifest-") as scratch:
+        with self.store.scratch() as scratch:
             staging = ObjectStore(scratch)
             self.fetch(vo, [(out.oid, out.legacy)], into=staging)
             return staging.read_bytes(out.oid, legacy=out.legacy), True

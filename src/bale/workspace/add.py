@@ -292,8 +292,8 @@ def _upload(
     if nfiles is not None:
         assert tree.entries is not None
         manifest = (oid, dump_manifest(tree.entries))
-    sent = transfer.upload_output(backend, sources, manifest, what=rel, jobs=ws.jobs,
-                                  progress=ws.progress)  # fmt: skip
+    sent = transfer.upload_output(backend, sources, manifest, scratch=ws.store, what=rel,
+                                  jobs=ws.jobs, progress=ws.progress)  # fmt: skip
     start = owner.out if owner is not None else Out(path=posixpath.basename(rel))
     return start.with_hash(oid, size=size, nfiles=nfiles, isexec=isexec), sent
 

@@ -92,7 +92,7 @@ def _fsck_remote(
 
     _spec, backend = open_backend(ws, remote)
     try:
-        bad = transfer.verify(backend, chosen, jobs=ws.jobs, progress=ws.progress)
+        bad = transfer.verify(backend, chosen, scratch=ws.store, jobs=ws.jobs, progress=ws.progress)
         corrupt = [(oid, actual) for oid, actual in bad if actual != "missing"]  # status -c's job
         if not repair or not corrupt:
             return FsckResult(corrupt, [], [])

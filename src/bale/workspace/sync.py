@@ -470,7 +470,7 @@ def fetch_run_cache(ws: Workspace, result: SyncResult, *, remote: str | None = N
         RemoteAccessError: the remote failed as a whole.
     """
     from bale.errors import DvcFileError, RemoteObjectMissingError
-    from bale.fsutil import remove_file, tmp_name
+    from bale.fsutil import remove_dead_leftovers, remove_file, tmp_name
     from bale.pipeline import runcache
     from bale.remotes.runner import retry, run_all
 
@@ -484,6 +484,7 @@ def fetch_run_cache(ws: Workspace, result: SyncResult, *, remote: str | None = N
         root = runcache.runs_root(ws)
         if todo:
             os.makedirs(root, exist_ok=True)
+            remove_dead_leftovers(root)  # what a killed fetch of these left
 
         def work(name: tuple[str, str], stop: threading.Event) -> str:
             """`kept`, `gone` (removed since it was listed), or why it was ignored."""
