@@ -379,3 +379,34 @@ def test_read_chunks_of_a_missing_file_and_an_abandoned_read(remote: RemoteCase)
         chunks.close()
     assert read_range(backend, "src/big.bin", 5, 10) == data[5:10]
     assert backend.stat("src/big.bin").size == len(data)
+
+
+def _left_by_a_killed_process(stem: str) -> str:
+    """A temporary name as a process of this host makes it, the process gone."""
+    import subprocess
+    import sys
+
+    code = f"from bale.fsutil import tmp_name; print(tmp_name({stem!r}))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+@pytest.mark.parametrize("remote", ["folder", "sftp"], indirect=True)  # the others: no temporaries
+def test_an_upload_removes_what_a_killed_upload_left(
+    remote: RemoteCase, cache: ObjectStore
+) -> None:
+    """A folder remote's uploads land beside their object, an SFTP remote's
+    in its root: the next upload there removes those of dead processes (a
+    rerun leaves no temporary file), never a running one's (this process's)."""
+    from bale.fsutil import tmp_name
+
+    [(oid, _)] = make_objects(cache, 1)
+    rel = oid_relpath(oid)
+    where = rel.rsplit("/", 1)[0] + "/" if remote.kind == "folder" else ""
+    dead = where + _left_by_a_killed_process(rel.rsplit("/", 1)[1] if where else "upload")
+    live = where + os.path.basename(tmp_name("upload"))
+    for key in (dead, live):
+        remote.write(key, b"half an object")
+    transfer.push(cache, remote.open(), [(oid, False)])
+    keys = remote.stored_keys()
+    assert rel in keys and live in keys and dead not in keys, keys
