@@ -303,15 +303,19 @@ def test_ssh_backend_refuses_bad_ports(url: str, options: dict[str, str], fragme
 
 
 @pytest.mark.parametrize(
-    "section",
+    ("section", "option"),
     [
-        "url = s3://bucket/x\nendpointurl = http://127.0.0.1:abc",
-        "url = s3://bucket/x\nendpointurl = not a url",
-        "url = ssh://someone@host:abc/x",
-        "url = ssh://someone@host/x\nport = 99999",
+        ("url = s3://bucket/x\nendpointurl = http://127.0.0.1:abc", "endpointurl"),
+        ("url = s3://bucket/x\nendpointurl = not a url", "endpointurl"),
+        ("url = ssh://someone@host:abc/x", "port"),
+        ("url = ssh://someone@host/x\nport = 99999", "port"),
+        ("url = s3://bucket/x\njobs = many", "jobs"),
+        ("url = /tmp/store\njobs = 0", "jobs"),
     ],
 )
-def test_push_with_a_bad_remote_value_prints_one_line(repo: Path, bale, section: str) -> None:
+def test_push_with_a_bad_remote_value_prints_one_line(
+    repo: Path, bale, section: str, option: str
+) -> None:
     """Written by hand into .dvc/config: an error naming the value, no panic or traceback."""
     (repo / "data.txt").write_text("data\n")
     bale("add", "data.txt", cwd=repo)
@@ -330,7 +334,13 @@ def test_push_with_a_bad_remote_value_prints_one_line(repo: Path, bale, section:
     assert proc.returncode == 1, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith("ERROR: ") and "s3cr3t-value" not in line
-    assert "endpointurl" in line or "port" in line
+    assert option in line
+
+
+def test_the_jobs_option_sets_how_many_transfers_run_at_once(tmp_path: Path) -> None:
+    """dvc's `remote.NAME.jobs`: the remote's default, which `-j` overrides."""
+    assert open_remote(str(tmp_path), {"jobs": "3"}).default_jobs == 3
+    assert open_remote(str(tmp_path), {}).default_jobs >= 1
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,30 @@ def open_remote(url: str, options: Mapping[str, object] | None = None) -> Backen
         value = options.get(name)
         if kind == ENDPOINT and value and (problem := endpoint_problem(str(value))):
             raise RemoteConfigError(shown, f"option '{name}' '{value}': {problem}")
+    jobs = _jobs(shown, options.get("jobs"))
+    backend = _backend(url, scheme, options)
+    if jobs is not None:
+        backend.default_jobs = jobs  # as dvc: the remote's own, unless a command gives -j
+    return backend
+
+
+def _jobs(shown: str, value: object) -> int | None:
+    """The remote's `jobs` option (transfers at once), checked: it may come
+    from another repository's config."""
+    if value is None or value == "":
+        return None
+    try:
+        jobs = int(str(value))
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise RemoteConfigError(shown, f"option 'jobs' must be a whole number >= 1, not '{value}'")
+    return jobs
+
+
+def _backend(url: str, scheme: str, options: dict[str, object]) -> Backend:
+    spec = SCHEMES[scheme]
+    shown = display_url(url)
     if spec.backend == "local":
         from bale.remotes.local import open_local
 
