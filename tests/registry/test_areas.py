@@ -90,6 +90,13 @@ def test_pull_into_a_clone_keeps_local_changes(registry: Path, bale, git, tmp_pa
     assert (clone / "processed_datasets" / "001.csv").read_text() == "theirs too\n"
     bale("sync", "pull", "-f", "-q", cwd=clone)
     assert (clone / "processed_datasets" / "000.csv").read_text() == "theirs\n"
+    # Changed here alone: nothing to pull, no warning; the change waits for a push.
+    (clone / "processed_datasets" / "002.csv").write_text("mine alone\n")
+    proc = bale("sync", "pull", "processed_datasets", cwd=clone)
+    assert proc.stdout.strip() == "processed_datasets: up to date" and not proc.stderr
+    assert (clone / "processed_datasets" / "002.csv").read_text() == "mine alone\n"
+    status = bale("sync", "status", "processed_datasets", cwd=clone).stdout
+    assert "\tmodified:            002.csv" in status
     (clone / "processed_datasets" / "extra.csv").write_text("only here\n")
     bale("sync", "pull", "-q", cwd=clone)
     assert (clone / "processed_datasets" / "extra.csv").exists()

@@ -206,8 +206,11 @@ def pull_area(ws: Workspace, area: Area, *, delete: bool = False, force: bool = 
         wanted = [rel for rel in sorted(there) if here.get(rel, ("",))[0] != there[rel][0]]
         changed_here = [rel for rel in wanted
                         if rel in here and last.get(rel, ("",))[0] != here[rel][0]]  # fmt: skip
-        kept = [] if force else changed_here
-        wanted = [rel for rel in wanted if rel not in kept]
+        # Changed here alone: the remote holds what was synced, nothing to pull.
+        # Changed on both sides: kept, and said so (`force` takes the remote's).
+        ahead = set() if force else {r for r in changed_here if last.get(r) == there[r]}
+        kept = [] if force else [r for r in changed_here if r not in ahead]
+        wanted = [rel for rel in wanted if rel not in kept and rel not in ahead]
         for rel in wanted:  # every destination checked before anything is written
             ws.check_inside(posixpath.join(area.folder, rel))
         base = ws.repo.abs(area.folder)
