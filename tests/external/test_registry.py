@@ -189,9 +189,14 @@ def test_bad_sources_and_destinations(served: Registry, consumer: Path, tmp_path
         (["import", served.url, "data", "-o", ".git/hooks"], "repository metadata"),
         (["import", served.url, "data", "-o", "raw/data"], "the folder 'raw' does not exist"),
         (["get", served.url, "nothere"], "'nothere' does not exist"),
+        (
+            ["get", served.url, "nothere", "--rev", "v1"],
+            "at revision v1 (",
+            f"bale list {served.url} --rev v1",
+        ),
     ]
-    for args, problem in cases:
-        assert_error(bale(*args, cwd=consumer, ok=False), problem)
+    for args, *problems in cases:
+        assert_error(bale(*args, cwd=consumer, ok=False), *problems)
     guard.check()
 
 

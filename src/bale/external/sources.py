@@ -42,7 +42,7 @@ def opened(
     caches = [] if store is None else [user_store()]
     view = RepoView(
         GitTree(source.git_dir, source.commit), url=url, store=target, caches=caches,
-        local_root=source.local, jobs=jobs, progress=progress,
+        local_root=source.local, jobs=jobs, progress=progress, rev=rev,
     )  # fmt: skip
     try:
         yield source, view
@@ -90,7 +90,7 @@ def reading_view(
     source = open_source(repo, rev)
     tree = GitTree(source.git_dir, source.commit)
     view = RepoView(tree, url=repo, store=user_store(), local_root=source.local,
-                    remote=remote, remote_config=remote_config)  # fmt: skip
+                    remote=remote, remote_config=remote_config, rev=rev)  # fmt: skip
     try:
         yield source.git_dir, view
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shlex
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -109,8 +110,10 @@ class RepoView:
         progress: Progress = NO_PROGRESS,
         remote: str | None = None,
         remote_config: Mapping[str, str] | None = None,
+        rev: str | None = None,
     ) -> None:
         self.tree = tree
+        self.rev = rev  # the revision as the person named it (a tag, a branch), for messages
         self.remote = remote  # the default remote, in place of the config's
         self.remote_config = dict(remote_config or {})  # merged into the default's options
         self.url = url
@@ -204,6 +207,7 @@ class RepoView:
             + (f" at {self._rev_text}" if self._rev_text else "")
             + "; see: bale list "
             + self.url
+            + (f" --rev {shlex.quote(self.rev)}" if self.rev else "")
         )
 
     def git_file(self, path: str) -> bytes:
@@ -225,7 +229,11 @@ class RepoView:
     @property
     def _rev_text(self) -> str:
         commit = getattr(self.tree, "commit", None)
-        return f"revision {commit[:8]}" if commit else ""
+        if not commit:
+            return ""
+        if self.rev and not commit.startswith(self.rev):
+            return f"revision {self.rev} ({commit[:8]})"
+        return f"revision {commit[:8]}"
 
     def leaves(self, top: str, *, expand: bool, dvc_only: bool = False) -> list[Leaf]:
         """The files at or under `top`: git files, and outputs (with `expand`,
