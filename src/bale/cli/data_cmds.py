@@ -14,11 +14,16 @@ from bale.errors import CheckoutError
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "add":
         parser.add_argument("targets", nargs="+", metavar="TARGET")
-        parser.add_argument("-o", "--out", help="copy the target to OUT and track OUT")
+        parser.add_argument(
+            "-o", "--out",
+            help="copy the target to OUT and track OUT (with --to-remote: upload it as OUT)",
+        )  # fmt: skip
         parser.add_argument("--no-commit", action="store_true", help="do not store in the cache")
         parser.add_argument("--glob", action="store_true", help="expand wildcards in targets")
         parser.add_argument(
-            "--to-remote", action="store_true", help="upload to the remote, not to the cache"
+            "--to-remote",
+            action="store_true",
+            help="upload to the remote, not to the cache (the target may lie outside the repo)",
         )
         parser.add_argument("-r", "--remote", help="remote for --to-remote")
         add_jobs(parser)

@@ -108,9 +108,13 @@ def add(
             written for any target when one fails these checks.
     """
     repo = ws.repo
-    if to_remote and (out is not None or no_commit):
-        raise UsageError("--to-remote takes neither -o nor --no-commit")
+    if to_remote and no_commit:
+        raise UsageError("--to-remote takes no --no-commit: nothing goes to the cache")
     targets = _expand(targets, use_glob)
+    if to_remote and (out is not None or any(_outside(repo.root, t) for t in targets)):
+        if len(targets) != 1:
+            raise UsageError("--to-remote with -o, or from outside the repository, takes one path")
+        return [_add_outside(ws, targets[0], out, remote)]
     if out is None:
         plan = _plan(ws, targets)
     else:
@@ -255,6 +259,72 @@ def _write(
         if written:
             touched.append(written)
     return Added(dvcfile_rel, rel)
+
+
+def _outside(root: str, path: str) -> bool:
+    absolute = os.path.abspath(path)
+    return absolute != root and not absolute.startswith(root + os.sep)
+
+
+def _add_outside(ws: Workspace, source: str, out: str | None, remote: str | None) -> Added:
+    """`add --to-remote SOURCE [-o OUT]`, as dvc's: SOURCE (anywhere on this
+    machine) goes straight to the remote and OUT.dvc records it; OUT itself
+    appears at the next pull or checkout. Every check runs before the upload.
+
+    Raises:
+        BaleError: SOURCE is missing or holds the repository; OUT is outside
+            it, metadata, already there, or overlaps another output.
+    """
+    from bale.hashing.tree import part_signatures
+    from bale.hashing.walk import walk_files
+    from bale.workspace.sync import open_backend
+
+    repo = ws.repo
+    if not os.path.lexists(source):
+        raise TargetNotFoundError(source)
+    path = os.path.abspath(source)
+    if repo.root == path or repo.root.startswith(path.rstrip(os.sep) + os.sep):
+        raise TargetError(f"'{source}' holds this repository itself; add a folder beside it")
+    target = out if out is not None else os.path.basename(path)
+    rel = repo.rel(target)
+    problem = metadata_problem(rel)
+    if problem is not None:
+        raise TargetError(f"'{target}' cannot be tracked: it {problem}")
+    ws.check_inside(rel)
+    if os.path.lexists(repo.abs(rel)):
+        raise TargetError(f"'{target}' already exists; remove it or choose another -o path")
+    tracked = all_tracked(repo)
+    owner = _owner(tracked, rel)
+    if owner is not None and (owner.rel != rel or owner.dvcfile != rel + DVCFILE_SUFFIX):
+        raise OverlappingOutputError(
+            f"'{target}' is {'' if owner.rel == rel else 'inside '}an output of {owner.origin}; "
+            "choose another -o path"
+        )
+    inside = [t for t in tracked if t.rel.startswith(rel + "/")]
+    if inside:
+        raise OverlappingOutputError(
+            f"'{target}' contains '{inside[0].rel}', which {inside[0].origin} already tracks; "
+            "choose another -o path"
+        )
+    key = os.path.relpath(path, repo.root).replace(os.sep, "/")  # the state's name for it
+    listing = None
+    if os.path.isdir(path):
+        listing = (
+            walk_files(path, link_roots=(os.path.realpath(path),), sign=part_signatures)
+            if _outside(repo.root, path)
+            else ws.listing(key)
+        )
+    _spec, backend = open_backend(ws, remote)
+    try:
+        recorded, uploaded = _upload(ws, key, owner, backend, listing)
+    finally:
+        backend.close()
+    recorded = recorded._replace(path=posixpath.basename(rel))
+    touched: list[str] = []
+    added = _write(ws, rel, owner, recorded, touched)._replace(uploaded=uploaded)
+    if repo.git is not None and repo.config.get_bool("core", "autostage"):
+        repo.git.add(touched)
+    return added
 
 
 def _upload(
