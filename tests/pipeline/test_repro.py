@@ -156,6 +156,47 @@ def last_error(proc, *needles: str) -> None:
     assert line.startswith("ERROR: ") and all(n in line for n in needles), line
 
 
+KEEP_GOING = """\
+stages:
+  a:
+    cmd: "false"
+    outs: [a.txt]
+  b:
+    cmd: cat a.txt > b.txt
+    deps: [a.txt]
+    outs: [b.txt]
+  c:
+    cmd: echo c > c.txt
+    outs: [c.txt]
+  d:
+    cmd: cat c.txt > d.txt
+    deps: [c.txt]
+    outs: [d.txt]
+"""
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_keep_going_runs_what_does_not_need_the_failed_stage(repo: Path, bale, dvc, jobs: str):
+    """`-k`, as dvc's: 'b' needs the failed 'a' and does not run; 'c' and 'd'
+    run and are recorded, in the dvc.lock dvc writes; then exit 1, naming 'a'."""
+    write_tree(repo, {"dvc.yaml": KEEP_GOING})
+    twin = repo.parent / "twin"
+    shutil.copytree(repo, twin)
+    proc = bale("repro", "-k", "-j", jobs, cwd=repo, ok=False)
+    last_error(proc, "1 stage(s) failed ('a')", "1 that need them did not run")
+    assert "ERROR: stage 'a': 'false' exited with status 1" in proc.stderr
+    assert "Stage 'b' needs 'a', which did not run; skipping" in proc.stdout
+    assert sorted(ran(proc)) == ["a", "c", "d"]
+    dvc("repro", "-k", cwd=twin, ok=False)
+    assert (repo / "dvc.lock").read_text() == (twin / "dvc.lock").read_text()
+    assert not (repo / "b.txt").exists() and (repo / "d.txt").read_text() == "c\n"
+    # Without -k the first failure stops the run, as before.
+    (repo / "dvc.lock").unlink()
+    proc = bale("repro", cwd=repo, ok=False)
+    last_error(proc, "stage 'a'", "exited with status 1")
+    assert ran(proc) == ["a"]
+
+
 def test_a_command_that_is_not_found_is_named(repo: Path, bale):
     write_tree(repo, {"dvc.yaml": "stages:\n  s:\n    cmd: no-such-tool-xyz\n    outs:\n    - o\n"})
     last_error(bale("repro", cwd=repo, ok=False), "stage 's'", "no-such-tool-xyz",

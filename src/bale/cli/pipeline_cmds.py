@@ -42,6 +42,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--glob", action="store_true", help="targets may hold shell wildcards: 'train-*'"
         )
+        parser.add_argument(
+            "-k", "--keep-going", action="store_true",
+            help="after a stage fails, run the stages that do not need it; exit 1 at the end",
+        )  # fmt: skip
         add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
@@ -68,6 +72,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         pull=args.pull,
         recursive=args.recursive,
         glob=args.glob,
+        keep_going=args.keep_going,
     )
 
     locks: set[str] = set()
@@ -75,6 +80,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
     def report(step: Step, stage: Stage | None) -> None:
         if step.outcome in ("ran", "restored", "recorded"):
             locks.add(stage.lock_path if stage is not None else step.address)
+        if step.outcome == "failed":  # -k: said now, the summary comes at the end
+            print(f"ERROR: {step.error}", file=sys.stderr)
         if args.quiet:
             return
         if stage is None:  # a .dvc file the stages read
@@ -91,6 +98,10 @@ def cmd_repro(args: argparse.Namespace) -> int:
             print(f"Stage '{step.address}' didn't change; its outputs were pulled")
         elif step.outcome == "restored":
             print(f"Stage '{step.address}' is cached - skipping run, checking out outputs")
+        elif step.outcome == "blocked":
+            print(f"Stage '{step.address}' needs '{step.error}', which did not run; skipping")
+        elif step.outcome == "failed":
+            pass
         else:
             cmd = stage.definition.cmd
             print(f"\nRunning stage '{step.address}':")

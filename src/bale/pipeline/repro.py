@@ -37,11 +37,13 @@ DEFAULT_PARAMS = "params.yaml"
 class Step(NamedTuple):
     """One stage of a repro and what became of it: `ran`, `restored` (its
     outputs checked out of the run cache instead), `unchanged` (up to date,
-    skipped) or `frozen`; `why` says what made it run."""
+    skipped) or `frozen`; with `keep_going`, `failed` (`error` says how) or
+    `blocked` (it needs one that failed); `why` says what made it run."""
 
     address: str
     outcome: str
     why: StageChanges | None = None
+    error: str = ""
 
 
 class Options(NamedTuple):
@@ -55,6 +57,7 @@ class Options(NamedTuple):
     pull: bool = False  # outputs missing but recorded: download them rather than run
     recursive: bool = False  # -R: a folder target stands for the stages inside it
     glob: bool = False  # a target's stage name may hold shell wildcards: train-*
+    keep_going: bool = False  # -k: after a failure, run the stages that do not need it
 
 
 DEFAULTS = Options()
@@ -180,7 +183,9 @@ def repro(
     Raises:
         StageFailedError: a command failed; the stages before it are recorded.
         PipelineError: a dependency or parameter is missing, an output was
-            not made, or the stages cannot be ordered.
+            not made, or the stages cannot be ordered; with `keep_going`,
+            raised once the stages that could run have run, naming those
+            that failed.
     """
     index = load_index(ws.repo)
     dag = load_dag(ws, index)
@@ -198,19 +203,35 @@ def repro(
     if options.jobs > 1 and not options.dry:
         return steps + _run_parallel(ws, dag, chosen, options, report, warn, confirm)
     dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
+    broken: set[str] = set()  # -k: stages that failed, or need one that did
     for address in chosen:
         stage = dag.stages[address]
+        if blocked := _blocked(dag, address, broken):
+            broken.add(address)
+            report(blocked, stage)
+            steps.append(blocked)
+            continue
         step = _decide(ws, stage, options)
         if step.outcome == "unchanged" and dag.needs[address] & dirty:
             step = Step(address, "ran", step.why)  # --dry: what it needs would run
         if step.outcome == "ran" and not options.dry:
             confirm(stage)
             # Reported once decided: before the command runs, or as restored.
-            outcome = run_stage(
-                ws, stage, force=options.force, no_run_cache=options.no_run_cache,
-                before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
-            )  # fmt: skip
-            ws.keep_listings()  # afresh: the stage wrote
+            try:
+                outcome = run_stage(
+                    ws, stage, force=options.force, no_run_cache=options.no_run_cache,
+                    before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
+                )  # fmt: skip
+            except PipelineError as exc:
+                if not options.keep_going:
+                    raise
+                failed = Step(address, "failed", error=str(exc))
+                broken.add(address)
+                report(failed, stage)
+                steps.append(failed)
+                continue
+            finally:
+                ws.keep_listings()  # afresh: the stage wrote
             if outcome == "restored":
                 step = step._replace(outcome=outcome)
                 report(step, stage)
@@ -220,7 +241,28 @@ def repro(
         steps.append(step)
         if step.outcome == "ran":
             dirty.add(address)  # --dry
+    _raise_failures(steps)
     return steps
+
+
+def _blocked(dag: Dag, address: str, broken: set[str]) -> Step | None:
+    """`-k`: the step of a stage that needs one that failed (or was blocked)."""
+    needs = sorted(dag.needs[address] & broken) if broken else []
+    return Step(address, "blocked", error=needs[0]) if needs else None
+
+
+def _raise_failures(steps: list[Step]) -> None:
+    """After a `-k` repro: one error naming the stages that failed."""
+    failed = [s for s in steps if s.outcome == "failed"]
+    if not failed:
+        return
+    blocked = sum(s.outcome == "blocked" for s in steps)
+    names = ", ".join(f"'{s.address}'" for s in failed)
+    raise PipelineError(
+        f"{len(failed)} stage(s) failed ({names})"
+        + (f" and {blocked} that need them did not run" if blocked else "")
+        + "; the others ran and are recorded: fix them and run bale repro again"
+    )
 
 
 def _decide(ws: Workspace, stage: Stage, options: Options) -> Step:
@@ -271,7 +313,8 @@ def _run_parallel(
     """`repro -j N`: a stage is decided once the stages it needs are done,
     and up to N commands run at once, in threads; hashing, the cache and the
     lock stay on this thread. After a failure no stage starts; those running
-    finish and are recorded, then the first failure is raised."""
+    finish and are recorded, then the first failure is raised. With
+    `keep_going`, only the stages that need a failed one do not start."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     ws.keep_listings(False)  # other stages write while one is decided
@@ -281,6 +324,7 @@ def _run_parallel(
     steps: list[Step] = []
     running: dict[Future, tuple[Step, Stage, Prepared]] = {}
     failure: BaseException | None = None
+    broken: set[str] = set()  # -k: stages that failed, or need one that did
     previous = signal.signal(signal.SIGINT, _let_the_command_decide)  # the commands get Ctrl-C
     try:
         with ThreadPoolExecutor(max_workers=options.jobs) as pool:
@@ -290,6 +334,12 @@ def _run_parallel(
                         break
                     pending.remove(address)
                     stage = dag.stages[address]
+                    if blocked := _blocked(dag, address, broken):
+                        broken.add(address)
+                        report(blocked, stage)
+                        steps.append(blocked)
+                        done.add(address)
+                        continue
                     step = _decide(ws, stage, options)
                     prepared = None
                     if step.outcome == "ran":
@@ -314,6 +364,17 @@ def _run_parallel(
                 for future in finished:
                     step, stage, prepared = running.pop(future)
                     error = future.exception()
+                    if (
+                        error is not None
+                        and options.keep_going
+                        and isinstance(error, PipelineError)
+                    ):
+                        failed = Step(step.address, "failed", error=str(error))
+                        broken.add(step.address)
+                        report(failed, stage)
+                        steps.append(failed)
+                        done.add(step.address)
+                        continue
                     if error is not None:
                         failure = failure or error
                         continue
@@ -324,6 +385,7 @@ def _run_parallel(
         signal.signal(signal.SIGINT, previous)
     if failure is not None:
         raise failure
+    _raise_failures(steps)
     return steps
 
 
