@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -59,6 +60,9 @@ FOUND = """\
 """
 
 
+_TEST_FILE = re.compile(r"tests/[\w/]+\.py")
+
+
 def load(path: Path) -> list[dict]:
     """The records, in the order written; a missing file is an empty run."""
     if not path.exists():
@@ -93,7 +97,8 @@ def render(records: list[dict], *, when: str, machine: str) -> str:
         if not rows:
             lines.append(f"| {part} | {what} | not run | | | | |")
             continue
-        repro = sorted({r["reproduce"] for r in rows if r.get("reproduce")})
+        files = sorted({f for r in rows for f in _TEST_FILE.findall(r.get("reproduce", ""))})
+        repro = [f"pytest {f} -m 'slow or not slow'" for f in files]
         lines.append(
             f"| {part} | {what} | {_sum(rows, 'tried'):,} | {_sum(rows, 'survived'):,} "
             f"| {_sum(rows, 'not_reached'):,} | {_sum(rows, 'data_lost'):,} "
@@ -104,17 +109,21 @@ def render(records: list[dict], *, when: str, machine: str) -> str:
             "",
             f"## {part.capitalize()}",
             "",
-            "| case | tried | survived | not reached | data lost |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| case | tried | survived | not reached | data lost | reproduce |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
         ]
         merged: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        how: dict[str, set[str]] = defaultdict(set)
         for r in rows:
             for key in ("tried", "survived", "not_reached", "data_lost"):
                 merged[r["command"]][key] += int(r.get(key, 0))
+            if r.get("reproduce"):
+                how[r["command"]].add(r["reproduce"])
         for command, n in merged.items():
+            shown = "<br>".join(f"`{r}`" for r in sorted(how[command]))
             lines.append(
-                f"| `{command}` | {n['tried']:,} | {n['survived']:,} "
-                f"| {n['not_reached']:,} | {n['data_lost']:,} |"
+                f"| {command} | {n['tried']:,} | {n['survived']:,} "
+                f"| {n['not_reached']:,} | {n['data_lost']:,} | {shown} |"
             )
     lines += ["", "## Bugs these runs found, all fixed", "", FOUND.rstrip()]
     return "\n".join(lines) + "\n"

@@ -32,8 +32,9 @@ FOLDER = {f"data/f{i:02}.bin": os.urandom(40_000) for i in range(16)}  # 640 kB 
 V1 = {"model.bin": b"model v1\n", "data/f00.bin": b"old\n"}
 
 
-def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
-    return case(PART, command, reproduce)
+def _case(what: str) -> AbstractContextManager[None]:
+    """One case of the page's table: what was tried."""
+    return case(PART, what, "pytest tests/reliability/test_disk_full.py")
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_add_into_a_full_cache(tmp_path: Path, bale, git, ns: PrivateMounts, tar
     write_tree(repo, {**FOLDER, "model.bin": BIG})
     ns.tmpfs(cache, SMALL_KIB)
     seen = ns.view(cache)
-    with _case("add", f"bale add {target} (cache on a {SMALL_KIB} KiB tmpfs)"):
+    with _case(f"bale add {target} (cache on a {SMALL_KIB} KiB tmpfs)"):
         _assert_full_disk_error(_bale(ns, "add", target, cwd=repo), cache)
         assert not (repo / f"{target}.dvc").exists()
         assert not (repo / ".gitignore").exists()
@@ -121,7 +122,7 @@ def test_download_into_a_full_cache(tmp_path: Path, bale, git, ns: PrivateMounts
     cache.mkdir()
     ns.tmpfs(cache, SMALL_KIB)
     seen = ns.view(cache)
-    with _case(command, f"bale {command} (cache on a {SMALL_KIB} KiB tmpfs)"):
+    with _case(f"bale {command} (cache on a {SMALL_KIB} KiB tmpfs)"):
         _assert_full_disk_error(_bale(ns, command, cwd=clone), cache)
         _assert_objects_whole(seen)
         assert not (clone / "model.bin").exists()
@@ -158,7 +159,7 @@ def test_a_full_workspace(tmp_path: Path, bale, git, ns: PrivateMounts, command:
     assert _files(seen) == V1
     _ok(ns.run(["git", "checkout", "-q", "main"], cwd=clone))
     new = {**FOLDER, "model.bin": BIG}
-    with _case(command, f"bale {command} of 1.6 MB into a {SMALL_KIB} KiB workspace"):
+    with _case(f"bale {command} of 1.6 MB into a {SMALL_KIB} KiB workspace"):
         proc = _bale(ns, command, cwd=clone)
         line = assert_error(proc, "No space left on device", str(clone), "free some space")
         assert ".tmp" not in line, line

@@ -44,8 +44,9 @@ A = b"a\n"
 A_MD5 = hashlib.md5(A).hexdigest()
 
 
-def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
-    return case(PART, command, reproduce)
+def _case(what: str) -> AbstractContextManager[None]:
+    """One case of the page's table: what was tried."""
+    return case(PART, what, "pytest tests/reliability/test_hostile_sources.py")
 
 
 def _dvcfile(path: str, md5: str = A_MD5, extra: str = "") -> str:
@@ -182,7 +183,7 @@ def test_stage_files_aiming_outside_are_refused(
     source: Source, consumer: Path, bale, branch: str, command: str
 ):
     args = COMMANDS[command](source.url, branch)
-    with _case(command, f"bale {command} from a registry's branch {branch}"):
+    with _case(f"bale {command} from a registry's branch {branch}"):
         _refused(bale, consumer, args, ["in the source", *STAGE_FILES[branch][1]])
 
 
@@ -193,7 +194,7 @@ def test_a_manifest_naming_a_parent_is_refused(source: Source, consumer: Path, b
         "get": ["get", source.url, "data", "--rev", "manifest-up"],
         "import": ["import", source.url, "data", "--rev", "manifest-up"],
     }[command]
-    with _case(command, f"bale {command} of a folder whose manifest names ../../x"):
+    with _case(f"bale {command} of a folder whose manifest names ../../x"):
         _refused(bale, consumer, args, ["manifest", "unsafe path"])
 
 
@@ -212,12 +213,12 @@ def test_symlinks_of_the_source_are_not_copied_or_followed(
     """bale wrote the link's text as the file's bytes (a file holding
     '/etc/passwd'); dvc fails with 'unexpected error'. Refused now, by name."""
     args = [command, source.url, path, "--rev", "symlinks"]
-    with _case(command, f"bale {command} of a git symlink ({path})"):
+    with _case(f"bale {command} of a git symlink ({path})"):
         _refused(bale, consumer, args, [named, "does not copy or follow"])
 
 
 def test_a_source_with_symlinks_still_lists(source: Source, consumer: Path, bale):
-    with _case("list", "bale list -R of a registry holding git symlinks"):
+    with _case("bale list -R of a registry holding git symlinks"):
         out = bale("list", source.url, "--rev", "symlinks", "-R", cwd=consumer).stdout.split()
         assert {"link-up", "link-absolute", "folder/passwd", "folder/ok.txt"} <= set(out)
 
@@ -225,7 +226,7 @@ def test_a_source_with_symlinks_still_lists(source: Source, consumer: Path, bale
 @pytest.mark.parametrize("command", ["get", "import"])
 def test_a_remote_at_etc_reads_nothing_there(source: Source, consumer: Path, bale, command):
     args = [command, source.url, "a.txt", "--rev", "remote-etc"]
-    with _case(command, "registry config: remote url = /etc"):
+    with _case("registry config: remote url = /etc"):
         _refused(bale, consumer, args, ["remote /etc", A_MD5, "is not on the remote"])
 
 
@@ -240,7 +241,7 @@ def test_a_remote_at_a_consumer_folder_places_nothing_unverified(
     write_tree(source.planted, {f"files/md5/{A_MD5[:2]}/{A_MD5[2:]}": "consumer's secret\n"})
     guard = Unchanged(source.planted)
     args = [command, source.url, "a.txt", "--rev", "remote-planted"]
-    with _case(command, "registry config: remote url = a folder of the consumer's"):
+    with _case("registry config: remote url = a folder of the consumer's"):
         _refused(bale, consumer, args, [str(source.planted), "is corrupt", "not stored"])
         guard.check()
         objects = Path(os.environ["HOME"]) / ".cache" / "bale" / "objects"

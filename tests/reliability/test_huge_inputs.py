@@ -38,8 +38,9 @@ X_MD5 = hashlib.md5(b"x\n").hexdigest()  # every file of the generated manifests
 SMALL_RSS_KB = 300_000  # a refusal needs no more than start-up does, with room
 
 
-def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
-    return case(PART, command, reproduce)
+def _case(what: str) -> AbstractContextManager[None]:
+    """One case of the page's table: what was tried."""
+    return case(PART, what, "pytest tests/reliability/test_huge_inputs.py")
 
 
 # Runs a command and writes its peak resident memory (KiB) to argv[1]. A child
@@ -82,7 +83,7 @@ def _refuse_stage_file(repo: Path, tmp_path: Path, name: str, commands: list[lis
     """Each command refuses the GiB file `name` unread; nothing changes."""
     before = _stamps(tmp_path)
     for args in commands:
-        with _case(args[0], f"bale {' '.join(args)} with a 1 GiB {name}"):
+        with _case(f"bale {' '.join(args)} with a 1 GiB {name}"):
             proc, rss = _measured(args, repo)
             line = assert_error(proc, name, "1024.0 MiB", "64.0 MiB", "BALE_MAX_STAGE_FILE_MB")
             assert rss < SMALL_RSS_KB, (rss, line)
@@ -155,7 +156,7 @@ def test_a_manifest_past_a_lowered_limit_is_refused(repo: Path, tmp_path: Path):
     oid = _track_manifest(repo, 30_000)
     guard = Unchanged(tmp_path)
     for args in (["checkout"], ["checkout", "big"], ["status"]):
-        with _case(args[0], f"bale {' '.join(args)} of a 2.6 MiB manifest, BALE_MAX_MANIFEST_MB=1"):
+        with _case(f"bale {' '.join(args)} of a 2.6 MiB manifest, BALE_MAX_MANIFEST_MB=1"):
             proc, _rss = _measured(args, repo, BALE_MAX_MANIFEST_MB="1")
             assert_error(proc, oid, "(folder 'big')", "2.6 MiB", "1.0 MiB", "BALE_MAX_MANIFEST_MB")
     guard.check()
@@ -170,7 +171,7 @@ def test_a_source_whose_dvc_file_is_past_a_lowered_limit(tracked: Path, tmp_path
     git("commit", "-qam", "padded", cwd=tracked)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    with _case("list", "bale list of a registry with a 2 MiB .dvc file, BALE_MAX_STAGE_FILE_MB=1"):
+    with _case("bale list of a registry with a 2 MiB .dvc file, BALE_MAX_STAGE_FILE_MB=1"):
         proc, _rss = _measured(["list", str(tracked)], elsewhere, BALE_MAX_STAGE_FILE_MB="1")
         assert_error(proc, "model.bin.dvc", "2.0 MiB", "1.0 MiB", "BALE_MAX_STAGE_FILE_MB")
 
@@ -200,7 +201,7 @@ def test_a_manifest_of_ten_million_entries_is_refused_unread(repo: Path, tmp_pat
     memory of start-up (parsing it would take about 5 GB)."""
     oid = _track_manifest(repo, 10_000_000)
     try:
-        with _case("checkout", "bale checkout of a 10-million-entry manifest"):
+        with _case("bale checkout of a 10-million-entry manifest"):
             proc, rss = _measured(["checkout"], repo)
             assert_error(proc, oid, "(folder 'big')", "512.0 MiB", "BALE_MAX_MANIFEST_MB")
             assert rss < SMALL_RSS_KB, rss

@@ -597,12 +597,11 @@ def assert_all_survived(case: Case, outcomes: list[Outcome]) -> None:
 
 
 def reproduce(case: Case, outcomes: list[Outcome]) -> str:
+    """The sweep of this command; with points that failed, only those."""
     bad = [str(o.at) for o in outcomes if o.result not in ("survived", "not reached")]
-    if not bad:
-        return ""
-    return (f"{POINTS_VAR}={','.join(bad)} pytest -m slow "
-            f"'tests/reliability/test_kill_points.py::test_killed_command_reruns_clean_sweep"
-            f"[{case.command}]'")  # fmt: skip
+    sweep = ("pytest -m slow 'tests/reliability/test_kill_points.py::"
+             f"test_killed_command_reruns_clean_sweep[{case.command}]'")  # fmt: skip
+    return f"{POINTS_VAR}={','.join(bad)} {sweep}" if bad else sweep
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.command for c in CASES])

@@ -38,8 +38,9 @@ PART = "permissions"
 FILES = {"data/a.txt": "a\n", "data/sub/b.txt": "b\n", "model.bin": "model\n"}
 
 
-def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
-    return case(PART, command, reproduce)
+def _case(what: str) -> AbstractContextManager[None]:
+    """One case of the page's table: what was tried."""
+    return case(PART, what, "pytest tests/reliability/test_permissions.py")
 
 
 @pytest.fixture
@@ -104,12 +105,12 @@ def test_a_read_only_cache(tracked: Path, tmp_path: Path, bale, as_user: dict):
     cache = tracked / ".dvc" / "cache"
     _set_mode(cache, 0o555)
     try:
-        with _case("add", "bale add new.txt with the cache folders mode 0555"):
+        with _case("bale add new.txt with the cache folders mode 0555"):
             guard = Unchanged(tmp_path)
             proc = bale("add", "new.txt", cwd=tracked, ok=False, **as_user)
             assert_error(proc, str(cache), "Permission denied", "check the permissions")
             guard.check()
-        with _case("status, checkout", "status and checkout with the cache folders mode 0555"):
+        with _case("status and checkout with the cache folders mode 0555"):
             _reads_still_work(tracked, lambda *a: bale(*a, cwd=tracked, **as_user))
     finally:
         _set_mode(cache, 0o755)
@@ -126,12 +127,12 @@ def test_a_cache_on_a_read_only_filesystem(tracked: Path, tmp_path: Path):
             assert (proc.returncode == 0) == ok, (args, proc.stdout, proc.stderr)
             return proc
 
-        with _case("add", "bale add new.txt with the cache on a read-only bind mount"):
+        with _case("bale add new.txt with the cache on a read-only bind mount"):
             guard = Unchanged(tmp_path)
             line = assert_error(run("add", "new.txt", ok=False), str(cache), "read-only")
             assert ".tmp" not in line
             guard.check()
-        with _case("status, checkout", "status and checkout on a read-only bind-mounted cache"):
+        with _case("status and checkout on a read-only bind-mounted cache"):
             _reads_still_work(tracked, run)
     finally:
         ns.close()
@@ -151,7 +152,7 @@ def test_an_unwritable_workspace_folder(
         _delete_outputs(repo)
     repo.chmod(0o555)
     try:
-        with _case(command, f"bale {command} with the repository root mode 0555"):
+        with _case(f"bale {command} with the repository root mode 0555"):
             proc = bale(command, cwd=repo, ok=False, **as_user)
             line = assert_error(proc, "Permission denied", str(repo / "data"))
             assert ".tmp" not in line
@@ -169,7 +170,7 @@ def test_an_unwritable_folder_inside_a_tracked_folder(tracked: Path, bale, as_us
     (sub / "b.txt").write_text("changed\n")
     sub.chmod(0o555)
     try:
-        with _case("checkout", "bale checkout -f with a changed file in a 0555 folder"):
+        with _case("bale checkout -f with a changed file in a 0555 folder"):
             proc = bale("checkout", "-f", cwd=tracked, ok=False, **as_user)
             line = assert_error(proc, "Permission denied", str(sub / "b.txt"))
             assert ".tmp" not in line
@@ -190,11 +191,11 @@ def test_re_adding_a_folder_with_an_unreadable_file_keeps_its_dvc_file(
     secret.chmod(0)
     try:
         before = {n: (tracked / n).read_bytes() for n in ("data.dvc", ".gitignore")}
-        with _case("add", "bale add data (tracked) with a mode 0000 file in it"):
+        with _case("bale add data (tracked) with a mode 0000 file in it"):
             proc = bale("add", "data", cwd=tracked, ok=False, **as_user)
             assert_error(proc, "data/sub/secret.txt", "ermission denied")
             assert {n: (tracked / n).read_bytes() for n in before} == before
-        with _case("status", "bale status with a mode 0000 file in a tracked folder"):
+        with _case("bale status with a mode 0000 file in a tracked folder"):
             guard = Unchanged(tracked)
             proc = bale("status", cwd=tracked, ok=False, **as_user)
             assert_error(proc, "data/sub/secret.txt", "ermission denied")

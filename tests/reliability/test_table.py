@@ -11,15 +11,18 @@ from tests.reliability.report import ENV, record
 def test_records_become_rows_and_missing_parts_say_not_run(tmp_path: Path, monkeypatch) -> None:
     records = tmp_path / "records.jsonl"
     monkeypatch.setenv(ENV, str(records))
-    record("kills", "add", tried=10, survived=9, not_reached=1, reproduce="pytest x")
+    record("kills", "add", tried=10, survived=9, not_reached=1,
+           reproduce="pytest 'tests/reliability/test_x.py::test_y[add]'")  # fmt: skip
     record("kills", "add", tried=5, survived=5)
     record("kills", "gc", tried=3, survived=3, data_lost=0)
     page = tmp_path / "reliability.md"
     assert table.main([str(records), str(page)]) == 0
     text = page.read_text()
-    assert "| 18 | 17 | 1 | 0 | `pytest x` |" in text  # the kills row sums both commands
-    assert "| `add` | 15 | 14 | 1 | 0 |" in text
-    assert "| `gc` | 3 | 3 | 0 | 0 |" in text
+    # The kills row sums both commands, and names the test file to run.
+    summary = "| 18 | 17 | 1 | 0 | `pytest tests/reliability/test_x.py -m 'slow or not slow'` |"
+    assert summary in text
+    assert "| add | 15 | 14 | 1 | 0 | `pytest 'tests/reliability/test_x.py::test_y[add]'` |" in text
+    assert "| gc | 3 | 3 | 0 | 0 |  |" in text
     assert "| parsers |" in text and "not run" in text
 
 
