@@ -391,7 +391,7 @@ class SSHBackend:
                 self._swept = True
                 await self._remove_dead_leftovers(sftp)
             # Written in the root and renamed into place: what a killed
-            # upload leaves is found there by the next one (and by gc).
+            # upload leaves is found there by the next one.
             tmp = tmp_name(self._path("upload"))
             try:
                 await sftp.put(local_path, tmp)
