@@ -432,11 +432,14 @@ def plot(data: dict, path: Path) -> None:
                 top = max(r["bale"].hi, r["dvc"].hi)
                 ax.annotate(f"{r['ratio']:.1f}×", (x, top), ha="center", va="bottom", fontsize=8)
         ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, high * 4)  # room for the ratios above the tallest bars
         ax.set_xticks(list(xs))
         ax.set_xticklabels([LABELS[r["op"]].replace("`", "") for r in sub], rotation=25, ha="right")
         ax.set_ylabel("seconds (median)")
         ax.set_title(f"{dataset}: {data['datasets'][dataset]['description']}", fontsize=10)
-        ax.legend(loc="upper left", fontsize=8)
+        # Above the axes, beside the title: inside, it hid the first bars.
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncol=3, fontsize=8, frameon=False)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(f"bale vs dvc — ratio = dvc / bale ({data['meta']['date']})", fontsize=11)
     fig.tight_layout()
