@@ -197,6 +197,55 @@ def test_keep_going_runs_what_does_not_need_the_failed_stage(repo: Path, bale, d
     assert ran(proc) == ["a"]
 
 
+CHAIN = """\
+stages:
+  a:
+    cmd: head -c 1 in.txt > a.txt
+    deps: [in.txt]
+    outs: [a.txt]
+  b:
+    cmd: cat a.txt a.txt > b.txt
+    deps: [a.txt]
+    outs: [b.txt]
+  c:
+    cmd: cat b.txt > c.txt
+    deps: [b.txt]
+    outs: [c.txt]
+  d:
+    cmd: cat d.in > d.txt
+    deps: [d.in]
+    outs: [d.txt]
+"""
+
+
+def test_pipeline_selection_force_downstream_and_allow_missing_run_what_dvc_runs(
+    repo: Path, bale, dvc
+):
+    """a -> b -> c, and d apart. `-p b`: b's whole pipeline; `-P b`: every
+    stage; `--force-downstream`: a reruns to the same a.txt, and b and c run
+    anyway; `--allow-missing`: deleted outputs are not remade."""
+    write_tree(repo, {"dvc.yaml": CHAIN, "in.txt": "x\nline 2\n", "d.in": "d\n"})
+    twin = repo.parent / "twin"
+    shutil.copytree(repo, twin)
+    steps = [
+        ("repro -p b", None, ["a", "b", "c"]),
+        ("repro -P b", None, ["d"]),
+        ("repro --force-downstream", "in.txt", ["a", "b", "c"]),
+        ("repro", "in.txt", ["a"]),  # without it, b and c see the same a.txt
+        ("repro --allow-missing", "rm", []),
+    ]
+    for command, change, expected in steps:
+        for root, tool in ((repo, bale), (twin, dvc)):
+            if change == "in.txt":
+                (root / "in.txt").write_text(f"x\nchanged by {command}\n")
+            elif change == "rm":
+                (root / "a.txt").unlink()
+                (root / "b.txt").unlink()
+            assert ran(tool(*command.split(), cwd=root)) == expected, (command, tool)
+    assert not (repo / "a.txt").exists()  # --allow-missing made nothing
+    assert (repo / "dvc.lock").read_text() == (twin / "dvc.lock").read_text()
+
+
 def test_a_command_that_is_not_found_is_named(repo: Path, bale):
     write_tree(repo, {"dvc.yaml": "stages:\n  s:\n    cmd: no-such-tool-xyz\n    outs:\n    - o\n"})
     last_error(bale("repro", cwd=repo, ok=False), "stage 's'", "no-such-tool-xyz",

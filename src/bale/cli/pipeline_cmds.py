@@ -21,8 +21,21 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--downstream", action="store_true", help="the targets and what depends on them"
         )
         parser.add_argument(
-            "-P", "--all-pipelines", action="store_true", help="every stage of the targets' files"
-        )
+            "-p", "--pipeline", action="store_true",
+            help="the whole pipelines the targets belong to (every stage linked to one)",
+        )  # fmt: skip
+        parser.add_argument(
+            "-P", "--all-pipelines", action="store_true",
+            help="every stage of every dvc.yaml; the targets are ignored, as in dvc",
+        )  # fmt: skip
+        parser.add_argument(
+            "--force-downstream", action="store_true",
+            help="a stage that runs makes every stage after it run, changed or not",
+        )  # fmt: skip
+        parser.add_argument(
+            "--allow-missing", action="store_true",
+            help="skip stages whose only change is missing data (outputs or inputs gone)",
+        )  # fmt: skip
         parser.add_argument("--dry", action="store_true", help="print what would run, run nothing")
         parser.add_argument(
             "--no-run-cache", action="store_true",
@@ -65,7 +78,10 @@ def cmd_repro(args: argparse.Namespace) -> int:
         force=args.force,
         single=args.single_item,
         downstream=args.downstream,
-        whole_pipeline=args.all_pipelines,
+        all_pipelines=args.all_pipelines,
+        pipeline=args.pipeline,
+        force_downstream=args.force_downstream,
+        allow_missing=args.allow_missing,
         dry=args.dry,
         no_run_cache=args.no_run_cache,
         jobs=args.jobs or 1,
@@ -92,6 +108,8 @@ def cmd_repro(args: argparse.Namespace) -> int:
                 print(f"'{where}' didn't change, skipping")
         elif step.outcome == "unchanged":
             print(f"Stage '{step.address}' didn't change, skipping")
+        elif step.outcome == "missing":
+            print(f"Stage '{step.address}' didn't change but its data is missing, skipping")
         elif step.outcome == "frozen":
             print(f"Stage '{step.address}' is frozen, skipping")
         elif step.outcome == "pulled":

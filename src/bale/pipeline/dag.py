@@ -106,5 +106,19 @@ class Dag:
                 wanted.add(addr)
         return [a for a in self._order if a in wanted]
 
+    def connected(self, addresses: Iterable[str]) -> list[str]:
+        """The whole pipelines `addresses` belong to (every stage linked to
+        one by needs, either way), in run order: dvc's `repro -p`."""
+        wanted = set(addresses)
+        changed = True
+        while changed:
+            changed = False
+            for addr in self._order:
+                linked = addr in wanted or self.needs[addr] & wanted
+                if linked and not (self.needs[addr] | {addr}) <= wanted:
+                    wanted |= self.needs[addr] | {addr}
+                    changed = True
+        return [a for a in self._order if a in wanted]
+
     def order(self) -> list[str]:
         return list(self._order)

@@ -37,8 +37,9 @@ DEFAULT_PARAMS = "params.yaml"
 class Step(NamedTuple):
     """One stage of a repro and what became of it: `ran`, `restored` (its
     outputs checked out of the run cache instead), `unchanged` (up to date,
-    skipped) or `frozen`; with `keep_going`, `failed` (`error` says how) or
-    `blocked` (it needs one that failed); `why` says what made it run."""
+    skipped), `frozen`, `pulled`, `missing` (`--allow-missing`: only data is
+    gone); with `keep_going`, `failed` (`error` says how) or `blocked` (it
+    needs one that failed); `why` says what made it run."""
 
     address: str
     outcome: str
@@ -50,7 +51,10 @@ class Options(NamedTuple):
     force: bool = False
     single: bool = False  # -s: the targets only, not what they need
     downstream: bool = False
-    whole_pipeline: bool = False  # -P
+    all_pipelines: bool = False  # -P: every stage, whatever the targets (dvc's)
+    pipeline: bool = False  # -p: the whole pipelines the targets belong to
+    force_downstream: bool = False  # a stage that runs makes every stage after it run
+    allow_missing: bool = False  # outputs missing but nothing else changed: not run
     dry: bool = False
     no_run_cache: bool = False  # run changed stages, not only check out a saved run
     jobs: int = 1  # stages whose commands may run at once
@@ -139,12 +143,11 @@ def _not_a_stage(ws: Workspace, target: str) -> str:
 
 def plan(ws: Workspace, dag: Dag, targets: list[str], options: Options) -> list[str]:
     """The stages a repro of `targets` (all when none) considers, in run order."""
-    if not targets:
+    if not targets or options.all_pipelines:
         return dag.order()
     chosen = resolve_targets(ws, dag, targets, recursive=options.recursive, glob=options.glob)
-    if options.whole_pipeline:
-        pipelines = {dag.stages[a].pipeline for a in chosen}
-        chosen = [a for a, s in dag.stages.items() if s.pipeline in pipelines]
+    if options.pipeline:
+        return dag.connected(chosen)
     if options.single:
         return [a for a in dag.order() if a in set(chosen)]
     if options.downstream:
@@ -202,7 +205,7 @@ def repro(
             commit(ws, [dvcfile])
     if options.jobs > 1 and not options.dry:
         return steps + _run_parallel(ws, dag, chosen, options, report, warn, confirm)
-    dirty: set[str] = set()  # with --dry: stages that would run, so would what follows
+    dirty: set[str] = set()  # stages that ran (--dry: would run), for --dry and --force-downstream
     broken: set[str] = set()  # -k: stages that failed, or need one that did
     for address in chosen:
         stage = dag.stages[address]
@@ -212,14 +215,16 @@ def repro(
             steps.append(blocked)
             continue
         step = _decide(ws, stage, options)
-        if step.outcome == "unchanged" and dag.needs[address] & dirty:
-            step = Step(address, "ran", step.why)  # --dry: what it needs would run
+        forced = _forced(dag, address, step, dirty, options)
+        if forced:
+            step = Step(address, "ran", step.why)
         if step.outcome == "ran" and not options.dry:
             confirm(stage)
+            dirty.add(address)
             # Reported once decided: before the command runs, or as restored.
             try:
                 outcome = run_stage(
-                    ws, stage, force=options.force, no_run_cache=options.no_run_cache,
+                    ws, stage, force=options.force or forced, no_run_cache=options.no_run_cache,
                     before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
                 )  # fmt: skip
             except PipelineError as exc:
@@ -243,6 +248,16 @@ def repro(
             dirty.add(address)  # --dry
     _raise_failures(steps)
     return steps
+
+
+def _forced(dag: Dag, address: str, step: Step, dirty: set[str], options: Options) -> bool:
+    """Whether an unchanged stage runs all the same: it needs one that runs,
+    and this is `--dry` (its inputs would change) or `--force-downstream`."""
+    return (
+        step.outcome == "unchanged"
+        and (options.dry or options.force_downstream)
+        and bool(dag.needs[step.address] & dirty)
+    )
 
 
 def _blocked(dag: Dag, address: str, broken: set[str]) -> Step | None:
@@ -271,9 +286,24 @@ def _decide(ws: Workspace, stage: Stage, options: Options) -> Step:
     changes = stage_changes(ws, stage)
     if options.pull and not (options.force or options.dry) and _pulled(ws, stage, changes):
         return Step(stage.address, "pulled")
+    if options.allow_missing and not options.force and _only_missing(stage, changes):
+        return Step(stage.address, "missing")
     if options.force or must_run(changes, stage):
         return Step(stage.address, "ran", changes)
     return Step(stage.address, "unchanged")
+
+
+def _only_missing(stage: Stage, changes: StageChanges) -> bool:
+    """`--allow-missing`, as dvc's: a recorded stage whose only changes are
+    files that are gone (outputs from the workspace or the cache, inputs from
+    the workspace: another stage's skipped outputs), nothing edited."""
+    gone = {"deleted", "not in cache"}
+    return (
+        stage.lock is not None and bool(stage.deps or stage.params)
+        and bool(changes) and not (changes.command or changes.always)
+        and all(isinstance(v, str) and v == "deleted" for v in changes.deps.values())
+        and set(changes.outs.values()) <= gone
+    )  # fmt: skip
 
 
 def _pulled(ws: Workspace, stage: Stage, changes: StageChanges) -> bool:
@@ -325,6 +355,7 @@ def _run_parallel(
     running: dict[Future, tuple[Step, Stage, Prepared]] = {}
     failure: BaseException | None = None
     broken: set[str] = set()  # -k: stages that failed, or need one that did
+    dirty: set[str] = set()  # stages that ran or were restored, for --force-downstream
     previous = signal.signal(signal.SIGINT, _let_the_command_decide)  # the commands get Ctrl-C
     try:
         with ThreadPoolExecutor(max_workers=options.jobs) as pool:
@@ -341,12 +372,16 @@ def _run_parallel(
                         done.add(address)
                         continue
                     step = _decide(ws, stage, options)
+                    forced = _forced(dag, address, step, dirty, options)
+                    if forced:
+                        step = Step(address, "ran", step.why)
                     prepared = None
                     if step.outcome == "ran":
                         confirm(stage)
+                        dirty.add(address)
                         prepared = prepare_stage(
-                            ws, stage, force=options.force, no_run_cache=options.no_run_cache,
-                            warn=warn,
+                            ws, stage, force=options.force or forced,
+                            no_run_cache=options.no_run_cache, warn=warn,
                         )  # fmt: skip
                         if prepared is None:
                             step = step._replace(outcome="restored")
