@@ -46,15 +46,10 @@ def _case(command: str, reproduce: str) -> AbstractContextManager[None]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, bale, git) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git("init", "-q", "-b", "main", cwd=root)
-    bale("init", "-q", cwd=root)
-    bale("remote", "add", "-d", "storage", str(tmp_path / "store"), cwd=root)
-    git("add", "-A", cwd=root)
-    git("commit", "-qm", "init", cwd=root)
-    return root
+def project(repo: Path, tmp_path: Path, bale, git) -> Path:
+    bale("remote", "add", "-d", "storage", str(tmp_path / "store"), cwd=repo)
+    git("commit", "-qam", "remote", cwd=repo)
+    return repo
 
 
 def _md5_field(text: str) -> str:
