@@ -215,7 +215,7 @@ def repro(
             steps.append(blocked)
             continue
         step = _decide(ws, stage, options)
-        forced = _forced(dag, address, step, dirty, options)
+        forced = _forced(dag, step, dirty, options)
         if forced:
             step = Step(address, "ran", step.why)
         if step.outcome == "ran" and not options.dry:
@@ -250,7 +250,7 @@ def repro(
     return steps
 
 
-def _forced(dag: Dag, address: str, step: Step, dirty: set[str], options: Options) -> bool:
+def _forced(dag: Dag, step: Step, dirty: set[str], options: Options) -> bool:
     """Whether an unchanged stage runs all the same: it needs one that runs,
     and this is `--dry` (its inputs would change) or `--force-downstream`."""
     return (
@@ -372,7 +372,7 @@ def _run_parallel(
                         done.add(address)
                         continue
                     step = _decide(ws, stage, options)
-                    forced = _forced(dag, address, step, dirty, options)
+                    forced = _forced(dag, step, dirty, options)
                     if forced:
                         step = Step(address, "ran", step.why)
                     prepared = None
