@@ -24,6 +24,7 @@ from tests.cli.test_sync import (
     md5,
     object_key,
     s3_remote,
+    sftp_remote,
 )
 from tests.cli.util import Unchanged, assert_error, cache_objects, write_tree
 from tests.fixtures.servers import S3Server
@@ -98,6 +99,39 @@ def test_s3_remote_keeps_what_another_clone_just_pushed(
     assert bale("status", "-c", cwd=other).stdout.strip() == in_sync("storage")
     bale("gc", "-w", "-c", "-f", cwd=repo, env={**os.environ, "BALE_GC_GRACE": "0"})
     assert store.oids() == {V2}
+
+
+@pytest.mark.parametrize("kind", ["folder", "sftp"])
+def test_gc_c_removes_what_killed_uploads_of_other_hosts_left(
+    repo: Path, tmp_path: Path, bale, git, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Another host's leftovers: no upload from here takes them for its own
+    (fsutil.left_by_dead_process), so gc -c removes those older than the
+    grace period (beside the objects on a folder remote, in an SFTP remote's
+    root, where its uploads are renamed from), and only those."""
+    from bale.fsutil import _owner_tag
+
+    if kind == "folder":
+        store = folder_remote(tmp_path)
+    else:
+        store = sftp_remote(request.getfixturevalue("sftp_server"), tmp_path)
+    store.configure(bale, repo)
+    write_tree(repo, {"data.txt": "v1\n"})
+    bale("add", "data.txt", cwd=repo)
+    commit_all(git, repo, "v1")
+    bale("push", cwd=repo)
+    elsewhere = "ffff" if _owner_tag() != "ffff" else "eeee"  # another host's tag
+    where = object_key(V1).rpartition("/")[0] + "/" if kind == "folder" else ""
+    old, young = (f"{where}upload.{elsewhere}00000001{'0' * 8}-{n}.tmp" for n in (1, 2))
+    for key in (old, young):
+        store.write(key, b"half an object")
+    hour_ago = time.time() - 2 * 3600
+    assert store.root is not None
+    os.utime(store.root / old, (hour_ago, hour_ago))
+    bale("gc", "-w", "-c", "-f", cwd=repo)
+    assert set(store.stored_keys()) == {object_key(V1), young}
+    bale("gc", "-w", "-c", "-f", "--grace", "0", cwd=repo)
+    assert store.stored_keys() == [object_key(V1)]
 
 
 def test_a_shared_cache_keeps_what_another_project_just_added(

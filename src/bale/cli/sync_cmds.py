@@ -232,6 +232,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
                 f"({_shown_age(grace)}); --grace 0 deletes {them} too"
             )
         if not plan.local and not on_remotes:
+            if not args.dry:
+                gc_apply(ws, plan)  # the temporary files killed commands left, never data
             if not args.quiet:
                 print("No unused objects to remove.")
             return 0

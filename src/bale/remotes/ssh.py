@@ -75,6 +75,9 @@ class SSHBackend:
     page_size = 100
     checksum_name = "md5"  # SFTP has no checksums: dvc hashes the content
     versioned_reads = False
+    # Uploads are written in the root and renamed into place (`put_file`):
+    # gc -c looks there for what killed uploads of other hosts left.
+    uploads_from_root = True
 
     def __init__(self, url: str, options: Mapping[str, object]) -> None:
         self.url = display_url(url)

@@ -42,7 +42,7 @@ from bale.errors import (
     TransferError,
 )
 from bale.formats.manifest import DIR_SUFFIX, manifest_oid
-from bale.fsutil import remove_file, sync_filesystem
+from bale.fsutil import is_temporary, remove_file, sync_filesystem
 from bale.hashing.md5 import file_md5
 from bale.odb.layout import oid_from_parts, oid_relpath, prefix_folders
 from bale.odb.store import ObjectStore, object_digest
@@ -392,18 +392,29 @@ def list_object_times(
     legacy: bool | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    leftovers: list[tuple[str, float | None]] | None = None,
 ) -> dict[Item, float | None]:
     """`list_objects`, each object with when it last changed on the remote
     (seconds since the epoch, None where the store did not say), from the same
     listings. For gc -c, which keeps what is younger than its grace period.
+
+    With `leftovers`, the temporary files killed uploads left (`fsutil.tmp_name`:
+    beside the objects, or in the root where the backend uploads from there)
+    are appended to it with their times.
 
     Raises:
         RemoteAccessError: a listing failed; nothing is guessed.
     """
 
     def named(prefix: str) -> list[tuple[str, float | None]]:
-        return list(backend.iter_prefix_times(prefix))
+        found = list(backend.iter_prefix_times(prefix))
+        if leftovers is not None:
+            leftovers.extend(f for f in found if is_temporary(f[0].rpartition("/")[2]))
+        return found
 
+    if leftovers is not None and getattr(backend, "uploads_from_root", False):
+        root = retry(lambda: list(backend.iter_prefix_times("")), threading.Event())
+        leftovers.extend(f for f in root if is_temporary(f[0]))
     return _list_prefixes(backend, named, legacy, jobs, progress)
 
 

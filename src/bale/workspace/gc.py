@@ -29,12 +29,14 @@ class GcPlan(NamedTuple):
     """Objects no chosen revision of any project uses: in the cache, and on
     each remote the outputs use (by remote name); `young`, how many more were
     kept for having changed within the grace period; `cutoff`, the time
-    (seconds since the epoch) before which a thing counts as old."""
+    (seconds since the epoch) before which a thing counts as old; `leftovers`,
+    the temporary files killed uploads left on each remote, older than that."""
 
     local: list[Obj]
     remote: dict[str, list[Obj]]
-    young: int = 0
-    cutoff: float | None = None
+    young: int
+    cutoff: float | None
+    leftovers: dict[str, list[str]]
 
 
 def _used(ws: Workspace, scope: Scope, projects: list[str]) -> tuple[set[Obj], list[UsedOut]]:
@@ -116,15 +118,21 @@ def gc_plan(
         young += len(unused_local) - len(old)
         unused_local = old
     unused_remote: dict[str, list[Obj]] = {}
+    leftovers: dict[str, list[str]] = {}
     if cloud:
         from bale.remotes import transfer
 
         for name in by_remote(own, remote):
             spec, backend = open_backend(ws, name)
+            temporary: list[tuple[str, float | None]] = []
             try:
-                listed = transfer.list_object_times(backend)
+                listed = transfer.list_object_times(backend, leftovers=temporary)
             finally:
                 backend.close()
+            leftovers[spec.name] = sorted(
+                rel for rel, changed in temporary
+                if cutoff is None or (changed is not None and changed < cutoff)
+            )  # fmt: skip
             unused = [(o, changed) for o, changed in listed.items() if o not in used]
             old = sorted(
                 o
@@ -133,7 +141,7 @@ def gc_plan(
             )
             young += len(unused) - len(old)
             unused_remote[spec.name] = old
-    return GcPlan(unused_local, unused_remote, young, cutoff)
+    return GcPlan(unused_local, unused_remote, young, cutoff, leftovers)
 
 
 def gc_apply(ws: Workspace, plan: GcPlan) -> None:
@@ -142,13 +150,16 @@ def gc_apply(ws: Workspace, plan: GcPlan) -> None:
     for legacy in (False, True):
         ws.store.remove([o for o, lg in plan.local if lg == legacy], legacy=legacy)
     ws.store.clean_tmp(changed_before=plan.cutoff if shared_cache(ws) else None)
-    for name, objects in plan.remote.items():
-        if not objects:
+    for name in plan.remote.keys() | plan.leftovers.keys():
+        objects, leftovers = plan.remote.get(name, []), plan.leftovers.get(name, [])
+        if not objects and not leftovers:
             continue
         from bale.remotes import transfer
 
         _spec, backend = open_backend(ws, name)
         try:
             transfer.remove(backend, objects)
+            if leftovers:
+                backend.remove_many(leftovers)  # never objects: nothing to retry for
         finally:
             backend.close()
