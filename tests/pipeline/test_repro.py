@@ -197,6 +197,22 @@ def test_keep_going_runs_what_does_not_need_the_failed_stage(repo: Path, bale, d
     assert ran(proc) == ["a"]
 
 
+def test_ignore_errors_says_each_failure_and_runs_every_other_stage(repo: Path, bale, dvc):
+    """`--ignore-errors`, as dvc's: 'b' is tried too (and fails: 'a' made no
+    a.txt), 'c' and 'd' run; exit 0, the dvc.lock dvc writes."""
+    write_tree(repo, {"dvc.yaml": KEEP_GOING})
+    twin = repo.parent / "twin"
+    shutil.copytree(repo, twin)
+    proc = bale("repro", "--ignore-errors", cwd=repo)
+    warnings = [line for line in proc.stderr.splitlines() if line.endswith("(ignored)")]
+    assert [w.split("'")[1] for w in warnings] == ["a", "b"], proc.stderr
+    assert ran(proc) == ["a", "c", "d"]  # 'b' failed before its command: a missing input
+    dvc("repro", "--ignore-errors", cwd=twin)
+    assert (repo / "dvc.lock").read_text() == (twin / "dvc.lock").read_text()
+    usage = bale("repro", "-k", "--ignore-errors", cwd=repo, ok=False)
+    assert usage.returncode == 2 and "not allowed with" in usage.stderr
+
+
 CHAIN = """\
 stages:
   a:

@@ -55,9 +55,14 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--glob", action="store_true", help="targets may hold shell wildcards: 'train-*'"
         )
-        parser.add_argument(
+        failures = parser.add_mutually_exclusive_group()
+        failures.add_argument(
             "-k", "--keep-going", action="store_true",
             help="after a stage fails, run the stages that do not need it; exit 1 at the end",
+        )  # fmt: skip
+        failures.add_argument(
+            "--ignore-errors", action="store_true",
+            help="say each failure and go on with every other stage; exit 0",
         )  # fmt: skip
         add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
@@ -89,6 +94,7 @@ def cmd_repro(args: argparse.Namespace) -> int:
         recursive=args.recursive,
         glob=args.glob,
         keep_going=args.keep_going,
+        ignore_errors=args.ignore_errors,
     )
 
     locks: set[str] = set()
@@ -96,7 +102,9 @@ def cmd_repro(args: argparse.Namespace) -> int:
     def report(step: Step, stage: Stage | None) -> None:
         if step.outcome in ("ran", "restored", "recorded"):
             locks.add(stage.lock_path if stage is not None else step.address)
-        if step.outcome == "failed":  # -k: said now, the summary comes at the end
+        if step.outcome == "failed" and args.ignore_errors:
+            print(f"WARNING: {step.error} (ignored)", file=sys.stderr)
+        elif step.outcome == "failed":  # -k: said now, the summary comes at the end
             print(f"ERROR: {step.error}", file=sys.stderr)
         if args.quiet:
             return

@@ -62,6 +62,7 @@ class Options(NamedTuple):
     recursive: bool = False  # -R: a folder target stands for the stages inside it
     glob: bool = False  # a target's stage name may hold shell wildcards: train-*
     keep_going: bool = False  # -k: after a failure, run the stages that do not need it
+    ignore_errors: bool = False  # a failure is said and passed over; the rest all run
 
 
 DEFAULTS = Options()
@@ -228,10 +229,11 @@ def repro(
                     before_run=lambda step=step, stage=stage: report(step, stage), warn=warn,
                 )  # fmt: skip
             except PipelineError as exc:
-                if not options.keep_going:
+                if not (options.keep_going or options.ignore_errors):
                     raise
                 failed = Step(address, "failed", error=str(exc))
-                broken.add(address)
+                if not options.ignore_errors:
+                    broken.add(address)
                 report(failed, stage)
                 steps.append(failed)
                 continue
@@ -246,7 +248,8 @@ def repro(
         steps.append(step)
         if step.outcome == "ran":
             dirty.add(address)  # --dry
-    _raise_failures(steps)
+    if not options.ignore_errors:
+        _raise_failures(steps)
     return steps
 
 
@@ -401,11 +404,12 @@ def _run_parallel(
                     error = future.exception()
                     if (
                         error is not None
-                        and options.keep_going
+                        and (options.keep_going or options.ignore_errors)
                         and isinstance(error, PipelineError)
                     ):
                         failed = Step(step.address, "failed", error=str(error))
-                        broken.add(step.address)
+                        if not options.ignore_errors:
+                            broken.add(step.address)
                         report(failed, stage)
                         steps.append(failed)
                         done.add(step.address)
@@ -420,7 +424,8 @@ def _run_parallel(
         signal.signal(signal.SIGINT, previous)
     if failure is not None:
         raise failure
-    _raise_failures(steps)
+    if not options.ignore_errors:
+        _raise_failures(steps)
     return steps
 
 
