@@ -9,61 +9,39 @@ import sys
 from bale.cli.args import add_jobs
 from bale.cli.data_cmds import _locked, _workspace
 
+# repro's switches, dvc's names: (flag..., help).
+REPRO_SWITCHES = [
+    ("-f", "--force", "run even if unchanged"),
+    ("-s", "--single-item", "only the targets, not what they need"),
+    ("--downstream", "the targets and what depends on them"),
+    ("-p", "--pipeline", "the whole pipelines the targets belong to (every stage linked to one)"),
+    ("-P", "--all-pipelines", "every stage of every dvc.yaml; the targets are ignored, as in dvc"),
+    ("--force-downstream", "a stage that runs makes every stage after it run, changed or not"),
+    ("--allow-missing", "skip stages whose only change is missing data (outputs or inputs gone)"),
+    ("--dry", "print what would run, run nothing"),
+    ("--no-run-cache",
+     "run changed stages even when the run cache holds a run with the same inputs"),
+    ("-R", "--recursive", "a folder target stands for the stages of every dvc.yaml inside it"),
+    ("-i", "--interactive", "ask before running each stage"),
+    ("--pull", "download the missing outputs of unchanged stages instead of running them"),
+    ("--glob", "targets may hold shell wildcards: 'train-*'"),
+]  # fmt: skip
+# At most one of these: what a failed stage does to the rest.
+REPRO_ON_FAILURE = [
+    ("-k", "--keep-going",
+     "after a stage fails, run the stages that do not need it; exit 1 at the end"),
+    ("--ignore-errors", "say each failure and go on with every other stage; exit 0"),
+]  # fmt: skip
+
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "repro":
         parser.add_argument("targets", nargs="*", metavar="TARGET")
-        parser.add_argument("-f", "--force", action="store_true", help="run even if unchanged")
-        parser.add_argument(
-            "-s", "--single-item", action="store_true", help="only the targets, not what they need"
-        )
-        parser.add_argument(
-            "--downstream", action="store_true", help="the targets and what depends on them"
-        )
-        parser.add_argument(
-            "-p", "--pipeline", action="store_true",
-            help="the whole pipelines the targets belong to (every stage linked to one)",
-        )  # fmt: skip
-        parser.add_argument(
-            "-P", "--all-pipelines", action="store_true",
-            help="every stage of every dvc.yaml; the targets are ignored, as in dvc",
-        )  # fmt: skip
-        parser.add_argument(
-            "--force-downstream", action="store_true",
-            help="a stage that runs makes every stage after it run, changed or not",
-        )  # fmt: skip
-        parser.add_argument(
-            "--allow-missing", action="store_true",
-            help="skip stages whose only change is missing data (outputs or inputs gone)",
-        )  # fmt: skip
-        parser.add_argument("--dry", action="store_true", help="print what would run, run nothing")
-        parser.add_argument(
-            "--no-run-cache", action="store_true",
-            help="run changed stages even when the run cache holds a run with the same inputs",
-        )  # fmt: skip
-        parser.add_argument(
-            "-R", "--recursive", action="store_true",
-            help="a folder target stands for the stages of every dvc.yaml inside it",
-        )  # fmt: skip
-        parser.add_argument(
-            "-i", "--interactive", action="store_true", help="ask before running each stage"
-        )
-        parser.add_argument(
-            "--pull", action="store_true",
-            help="download the missing outputs of unchanged stages instead of running them",
-        )  # fmt: skip
-        parser.add_argument(
-            "--glob", action="store_true", help="targets may hold shell wildcards: 'train-*'"
-        )
+        for *flags, text in REPRO_SWITCHES:
+            parser.add_argument(*flags, action="store_true", help=text)
         failures = parser.add_mutually_exclusive_group()
-        failures.add_argument(
-            "-k", "--keep-going", action="store_true",
-            help="after a stage fails, run the stages that do not need it; exit 1 at the end",
-        )  # fmt: skip
-        failures.add_argument(
-            "--ignore-errors", action="store_true",
-            help="say each failure and go on with every other stage; exit 0",
-        )  # fmt: skip
+        for *flags, text in REPRO_ON_FAILURE:
+            failures.add_argument(*flags, action="store_true", help=text)
         add_jobs(parser, help="stages whose commands may run at once (default 1)")
         parser.set_defaults(func=cmd_repro)
     elif name == "dag":
